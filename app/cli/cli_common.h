@@ -1,0 +1,41 @@
+#pragma once
+// What the CLI commands share: model and sampling options, loading with progress, errors.
+
+#include "arguments.h"
+
+#include <hip/engine.h>
+#include <hip/session.h>
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace cli {
+
+// Options every model-loading command accepts.
+extern const std::set<std::string> kModelOptions;
+// Options of commands that generate text.
+extern const std::set<std::string> kSamplingOptions;
+std::set<std::string> unite(std::initializer_list<std::set<std::string>> sets);
+
+// Model and attention options; on a bad value prints the error and returns nullopt.
+std::optional<hip::LoadOptions> loadOptions(Arguments& args);
+std::optional<hip::AttentionConfig> attentionConfig(Arguments& args);
+hip::GenerateOptions generateOptions(Arguments& args);
+
+// Loads the engine, reporting progress on stderr; on failure prints the error and returns null.
+std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options);
+
+// Prints "hipreader-cli: <message>" to stderr and returns the exit status for errors.
+int fail(const std::string& message);
+std::string humanBytes(uint64_t bytes);
+// Prints token counts, speeds and the stop reason of an answer to stderr.
+void printStats(const hip::Answer& answer);
+
+// A cancel token that Ctrl-C fires (once; a second Ctrl-C ends the program).
+hip::CancelToken interruptToken();
+void resetInterrupt(); // arms a fresh token for the next operation
+
+} // namespace cli

@@ -1,0 +1,15 @@
+#pragma once
+// The subcommands of hipreader-cli. Each takes the arguments after its name and returns the
+// process exit status.
+
+#include "arguments.h"
+
+namespace cli {
+
+int runInfo(Arguments& args);
+int runGenerate(Arguments& args);
+int runChat(Arguments& args);
+int runAsk(Arguments& args);
+int runBench(Arguments& args);
+
+} // namespace cli

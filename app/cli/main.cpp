@@ -1,0 +1,57 @@
+// hipreader-cli: the engine from the command line (inspection, chat, questions about a text,
+// benchmarks).
+
+#include "commands.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+const char* kUsage = R"(usage: hipreader-cli COMMAND [options]
+
+commands:
+  info [MODEL]                       describe a GGUF model and its memory needs
+  generate --prompt TEXT             continue a text (no chat template)
+  chat [--system TEXT]               interactive chat, answers streamed
+  ask [--text FILE] --question TEXT  answer a question (about a text file)
+  bench generate                     prefill and decode speed
+         [--prompt-tokens N] [--gen-tokens N] [--repeat N]
+
+model options (every command):
+  --model PATH          GGUF file (default: the bundled SmolLM2-135M-Instruct)
+  --threads N           CPU threads (default: all cores)
+  --context N           KV cache capacity in tokens (default: the model's trained context)
+  --allow-over-memory   load even if the memory estimate says it will not fit
+
+attention options (every command):
+  --attention PRESET    dense (default), hip-3k, hip-3k-fast, hip-3k-flash, hip-5k, hip-tree
+  --sinks N --window N --query-block N --dense-below N (context below which layers run dense)
+  --stages C:K:S:R,...  pruning stages: chunk size, kept tokens, query stride, refresh interval
+  --first-layers N --first-layers-final N   chunk-indexed pruning and its budget, first layers
+  --tree-query-block N --tree-key-block N --tree-tokens N --tree-refresh N --tree-dense-layers N
+
+sampling options (generate, chat, ask):
+  --max-tokens N (512)  --temperature T (0 = greedy)  --top-k K (40)  --top-p P (0.95)
+  --min-p P (0.05)  --repeat-penalty R (1 = off)  --seed S (0)  --stats (speeds on stderr)
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    cli::Arguments args(argc - 2, argv + 2, {"allow-over-memory", "stats"});
+    if (command == "info") return cli::runInfo(args);
+    if (command == "generate") return cli::runGenerate(args);
+    if (command == "chat") return cli::runChat(args);
+    if (command == "ask") return cli::runAsk(args);
+    if (command == "bench") return cli::runBench(args);
+    std::fprintf(stderr, "hipreader-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+}

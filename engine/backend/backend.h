@@ -1,0 +1,119 @@
+#pragma once
+// The small interface every compute backend implements (CPU reference, CUDA). The model's
+// forward pass is written once against it. Activations are fp32 matrices in backend memory;
+// weights stay in their file format (quantized) and are read as they are.
+
+#include "hip/attention_config.h"
+#include "hip/attention_trace.h"
+#include "hip/status.h"
+#include "quant/ggml_type.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hip::backend {
+
+// A row-major fp32 matrix in backend memory: `rows` tokens by `cols` features.
+struct Act {
+    float* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    int64_t stride = 0; // floats between consecutive rows
+
+    float* row(int64_t r) const { return data + r * stride; }
+    Act rowRange(int64_t first, int64_t count) const { return {row(first), count, cols, stride}; }
+};
+
+// A weight tensor as it lies in the model file: `rows` output features of `cols` inputs each.
+// 1-D tensors (norms, biases) have rows == 1.
+struct WeightView {
+    std::string name;
+    quant::GgmlType type = quant::GgmlType::F32;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    const void* data = nullptr;
+};
+
+// A weight resident in the backend.
+class Weight {
+public:
+    virtual ~Weight() = default;
+    virtual const WeightView& view() const = 0; // shape and type (data pointer is backend memory)
+    virtual uint64_t residentBytes() const = 0;
+};
+
+// Backend memory for activations; released with the object.
+class Buffer {
+public:
+    virtual ~Buffer() = default;
+    virtual float* data() = 0;
+    virtual int64_t floats() const = 0;
+};
+
+struct RopeParams {
+    int32_t dims = 0; // rotated dimensions per head (n_rot)
+    float freqBase = 10000.0f;
+    float positionScale = 1.0f;     // linear scaling: positions are multiplied by this
+    bool neox = false;              // pairs (i, i + dims/2) instead of (2i, 2i + 1)
+    std::vector<float> freqFactors; // Llama 3.1 rope_freqs: each frequency is divided by its factor
+};
+
+struct AttentionParams {
+    int32_t heads = 0;
+    int32_t kvHeads = 0;
+    int32_t headDim = 0;
+    float scale = 1.0f; // softmax scale, 1/sqrt(headDim)
+    RopeParams rope;
+    const AttentionConfig* config = nullptr; // null: dense
+};
+
+// Keys (before rotation) and values of every layer, per token position.
+class KvCache {
+public:
+    virtual ~KvCache() = default;
+    virtual int64_t tokens() const = 0;        // positions filled
+    virtual int64_t capacity() const = 0;      // positions it may hold
+    virtual void truncate(int64_t tokens) = 0; // forget positions >= tokens
+    virtual uint64_t residentBytes() const = 0;
+    // Per layer, the key ranges HiP selected for the last decoded token (empty: dense).
+    virtual std::vector<std::vector<KeyRange>> lastSelections() const = 0;
+};
+
+struct KvCacheShape {
+    int32_t layers = 0;
+    int32_t kvHeads = 0;
+    int32_t headDim = 0;
+    int64_t capacity = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    virtual std::string name() const = 0;
+    virtual Result<std::unique_ptr<Weight>> uploadWeight(const WeightView& weight) = 0;
+    virtual Result<std::unique_ptr<Buffer>> allocate(int64_t floats) = 0;
+    virtual Result<std::unique_ptr<KvCache>> createKvCache(const KvCacheShape& shape) = 0;
+    virtual uint64_t kvBytesPerToken(const KvCacheShape& shape) const = 0;
+
+    // out[t] = table row tokens[t] (dequantized).
+    virtual void embed(const Weight& table, const std::vector<int32_t>& tokens, Act out) = 0;
+    // out = x / rms(x) * gamma, per row.
+    virtual void rmsNorm(Act x, const Weight& gamma, float eps, Act out) = 0;
+    // out = x * W^T (+ bias): x is rows x W.cols, out is rows x W.rows.
+    virtual void matmul(Act x, const Weight& w, const Weight* bias, Act out) = 0;
+    // x += y.
+    virtual void addInPlace(Act x, Act y) = 0;
+    // out = silu(gate) * up.
+    virtual void swiglu(Act gate, Act up, Act out) = 0;
+    // Stores k and v (k not rotated) at positions [start, start + q.rows) of `layer`, then writes
+    // the causal attention of q (not rotated) over positions [0, start + q.rows) to out.
+    virtual Status attention(KvCache& cache, int32_t layer, int64_t start, Act q, Act k, Act v,
+                             const AttentionParams& params, Act out) = 0;
+    // Copies an activation matrix to host memory (rows * cols floats, packed).
+    virtual void copyToHost(Act x, float* dst) = 0;
+};
+
+} // namespace hip::backend

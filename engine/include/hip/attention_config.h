@@ -1,0 +1,67 @@
+#pragma once
+// How attention is computed: exact (dense) or Hierarchically Pruned Attention. Named presets
+// follow the InfiniteHiP paper's configurations; every field can be changed (the CLI exposes all).
+
+#include "hip/status.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hip {
+
+// One pruning stage of InfiniteHiP: the surviving keys are cut into chunks of `chunkSize`, each
+// chunk is scored by its best representative key, and the best chunks holding `keepTokens` keys
+// survive. During decode the stage is recomputed every `refreshInterval` steps.
+struct PruningStage {
+    int32_t chunkSize = 256;
+    int64_t keepTokens = 32768;
+    int32_t queryStride = 4; // query rows averaged together when scoring a query block
+    int32_t refreshInterval = 16;
+};
+
+struct AttentionConfig {
+    enum class Mode {
+        Dense,   // exact attention over every key
+        Hip,     // InfiniteHiP multi-stage pruning (the main path)
+        HipTree, // HiP v1.1 single hierarchical top-k tree
+    };
+
+    std::string name = "dense"; // the preset it came from, for display
+    Mode mode = Mode::Dense;
+
+    // Shared by both HiP modes.
+    int32_t sinkTokens = 256;    // always attended: the first tokens
+    int32_t windowTokens = 1024; // always attended: the most recent tokens
+    int32_t queryBlock = 64;     // queries sharing one mask in prefill
+    // Context length below which every layer stays dense (short texts never get slower).
+    int64_t denseBelowTokens = 4096;
+
+    // Multi-stage pruning (Mode::Hip). The last stage's keepTokens is the final budget and its
+    // chunk size the key block of the sparse attention.
+    std::vector<PruningStage> stages;
+    int32_t firstLayers = 3; // layers pruned with chunk-indexed rope and given a larger budget
+    int64_t firstLayersFinalTokens = 4096; // final budget in those layers
+
+    // Single tree (Mode::HipTree).
+    int32_t treeQueryBlock = 32;
+    int32_t treeKeyBlock = 2;
+    int64_t treeTokens = 512;
+    int32_t treeRefreshInterval = 8;
+    int32_t treeDenseLayers = 3; // first layers kept dense, as the HiP paper does
+
+    // Presets: dense, hip-3k, hip-3k-fast, hip-3k-flash, hip-5k, hip-tree.
+    static std::optional<AttentionConfig> preset(std::string_view name);
+    static std::vector<std::string> presetNames();
+
+    Status validate() const;
+    std::string describe() const; // one line, for logs and the CLI
+    // Keys the final mask of `layer` keeps (not counting sinks and window).
+    int64_t finalTokens(int32_t layer) const;
+    // Whether `layer` runs dense at a context of `contextTokens`.
+    bool denseAt(int32_t layer, int64_t contextTokens) const;
+};
+
+} // namespace hip

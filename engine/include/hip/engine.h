@@ -1,0 +1,60 @@
+#pragma once
+// The engine boundary: everything the UI and the CLI may use lives in engine/include/hip.
+
+#include "hip/attention_config.h"
+#include "hip/cancel.h"
+#include "hip/generation.h"
+#include "hip/memory_report.h"
+#include "hip/model_info.h"
+#include "hip/status.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hip {
+
+class Session;
+struct EngineState;
+
+enum class Device { Cpu, Cuda };
+
+struct LoadOptions {
+    std::filesystem::path model;
+    Device device = Device::Cpu;
+    int threads = 0;           // CPU threads; 0 = all cores
+    int64_t contextTokens = 0; // KV capacity a session may grow to; 0 = the model's trained context
+    bool allowOverMemory = false; // load even when the estimate says it will not fit
+    AttentionConfig attention;    // dense unless a HiP preset is chosen
+};
+
+// Where the default model lives: $HIPREADER_MODEL, else the models/ folder that scripts/setup
+// fills (next to the source tree or the installed share folder).
+std::filesystem::path defaultModelPath();
+
+// Reads a model's header and describes it without loading the weights.
+Result<ModelInfo> inspectModel(const std::filesystem::path& path);
+
+class Engine {
+public:
+    // Estimates the memory a load with these options needs and what the device has free.
+    static Result<MemoryEstimate> estimateMemory(const LoadOptions& options);
+    static Result<std::unique_ptr<Engine>> load(const LoadOptions& options,
+                                                const ProgressCallback& progress = {},
+                                                const CancelToken& cancel = {});
+    ~Engine();
+
+    const ModelInfo& info() const;
+    MemoryReport memory() const;
+    const AttentionConfig& attention() const;
+    // Switches attention for later work (sessions' cached masks are refreshed automatically).
+    Status setAttention(const AttentionConfig& attention);
+    std::unique_ptr<Session> newSession();
+
+private:
+    explicit Engine(std::unique_ptr<EngineState> state);
+    std::unique_ptr<EngineState> state_;
+};
+
+} // namespace hip

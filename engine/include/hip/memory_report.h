@@ -1,0 +1,29 @@
+#pragma once
+// Memory the engine would need (estimate, before loading) and uses (report, after loading).
+
+#include <cstdint>
+#include <string>
+
+namespace hip {
+
+struct MemoryEstimate {
+    uint64_t weightBytes = 0;  // model weights as the backend stores them
+    uint64_t kvBytes = 0;      // KV cache for `contextTokens`
+    uint64_t scratchBytes = 0; // activations and workspaces
+    int64_t contextTokens = 0;
+    uint64_t availableBytes = 0; // what the target device reports free now
+    uint64_t totalBytes() const { return weightBytes + kvBytes + scratchBytes; }
+    bool fits() const { return totalBytes() <= availableBytes; }
+};
+
+struct MemoryReport {
+    std::string device;         // "CPU (2 threads)", "NVIDIA H100 80GB HBM3"
+    uint64_t weightBytes = 0;   // resident model weights
+    uint64_t kvDeviceBytes = 0; // KV cache (and HiP caches) in the compute device's memory
+    uint64_t kvHostBytes = 0;   // KV offloaded to host memory
+    uint64_t scratchBytes = 0;
+    uint64_t deviceFreeBytes = 0;
+    uint64_t deviceTotalBytes = 0;
+};
+
+} // namespace hip

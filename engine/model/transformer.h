@@ -1,0 +1,73 @@
+#pragma once
+// The Llama-family decoder (llama, qwen2) written once against the Backend interface.
+
+#include "backend/backend.h"
+#include "hip/cancel.h"
+#include "hip/status.h"
+#include "model/model_config.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace hip::gguf {
+class GgufFile;
+}
+
+namespace hip::model {
+
+class Transformer {
+public:
+    // Checks that every tensor the architecture needs is present with the right shape and a
+    // supported type, and hands the weights to the backend. `maxBatch` bounds the tokens of one
+    // forward call (the prefill chunk).
+    static Result<std::unique_ptr<Transformer>>
+    create(const gguf::GgufFile& file, const ModelConfig& config, backend::Backend& backend,
+           int32_t maxBatch, const AttentionConfig& attention, const ProgressCallback& progress,
+           const CancelToken& cancel);
+
+    // Runs tokens at positions [start, start + tokens.size()) through the model, appending their
+    // keys and values to `cache`. Writes the logits of the last token (or of every token when
+    // `allLogits`) to `logits` (tokens x vocab, or vocab). Checks `cancel` between layers.
+    Status forward(const std::vector<int32_t>& tokens, int64_t start, backend::KvCache& cache,
+                   bool allLogits, std::vector<float>& logits, const CancelToken& cancel);
+
+    // Sees every layer's queries and new keys (unrotated, before attention) of each forward
+    // pass: evaluations read real attention inputs through it. Activations must be host memory
+    // (CPU backend).
+    using LayerObserver =
+        std::function<void(int32_t layer, int64_t start, backend::Act q, backend::Act k)>;
+    void setObserver(LayerObserver observer) { observer_ = std::move(observer); }
+
+    const ModelConfig& config() const { return config_; }
+    const AttentionConfig& attention() const { return attentionConfig_; }
+    // Takes effect at the next forward pass; callers reset KV caches whose masks are stale.
+    void setAttention(const AttentionConfig& attention) { attentionConfig_ = attention; }
+    int32_t maxBatch() const { return maxBatch_; }
+    uint64_t weightBytes() const;
+    uint64_t scratchBytes() const;
+    backend::Backend& backend() { return backend_; }
+
+private:
+    struct Layer {
+        std::unique_ptr<backend::Weight> attnNorm, wq, wk, wv, wo, bq, bk, bv;
+        std::unique_ptr<backend::Weight> ffnNorm, gate, up, down;
+    };
+    Transformer(const ModelConfig& config, backend::Backend& backend, int32_t maxBatch);
+    Status allocateScratch();
+
+    ModelConfig config_;
+    backend::Backend& backend_;
+    int32_t maxBatch_;
+    std::unique_ptr<backend::Weight> tokenEmbedding_, outputNorm_, output_;
+    std::vector<Layer> layers_;
+    AttentionConfig attentionConfig_;
+    LayerObserver observer_;
+    backend::AttentionParams attention_; // points at attentionConfig_
+    // Activations for up to maxBatch_ tokens.
+    std::unique_ptr<backend::Buffer> scratch_;
+    backend::Act hidden_, normed_, q_, k_, v_, attnOut_, projected_, gate_, up_, ffnOut_, logits_;
+};
+
+} // namespace hip::model

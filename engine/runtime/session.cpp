@@ -1,0 +1,230 @@
+#include "hip/session.h"
+
+#include "runtime/engine_state.h"
+#include "runtime/sampler.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace hip {
+
+struct SessionState {
+    EngineState& engine;
+    std::unique_ptr<backend::KvCache> cache;
+    std::vector<int32_t> cachedTokens; // what the KV cache holds, position by position
+    std::vector<ChatTurn> history;
+    std::string systemPrompt;
+    AttentionTrace trace;
+
+    explicit SessionState(EngineState& e) : engine(e) {}
+
+    Status ensureCache() {
+        if (cache) return Status::ok();
+        const model::ModelConfig& c = engine.transformer->config();
+        auto created =
+            engine.backend->createKvCache({c.layers, c.kvHeads, c.headDim, engine.contextTokens});
+        HIP_TRY(created);
+        cache = std::move(*created);
+        std::lock_guard lock(engine.sessionsMutex);
+        engine.liveCaches.push_back(cache.get());
+        return Status::ok();
+    }
+
+    // Runs `tokens` after the cached ones in prefill-sized chunks; returns the logits of the last
+    // token (or of all of them).
+    Result<std::vector<float>> run(const std::vector<int32_t>& tokens, bool allLogits,
+                                   const CancelToken& cancel, const ProgressCallback& progress) {
+        HIP_TRY(ensureCache());
+        const int64_t end = int64_t(cachedTokens.size() + tokens.size());
+        if (end > cache->capacity())
+            return makeError(ErrorCode::InvalidArgument,
+                             "the text needs " + std::to_string(end) +
+                                 " tokens of context but the session holds " +
+                                 std::to_string(cache->capacity()));
+        std::lock_guard lock(engine.computeMutex);
+        model::Transformer& model = *engine.transformer;
+        std::vector<float> logits, chunkLogits;
+        const size_t chunk = size_t(model.maxBatch());
+        for (size_t first = 0; first < tokens.size(); first += chunk) {
+            if (progress) progress({"prefill", int64_t(first), int64_t(tokens.size())});
+            const std::vector<int32_t> part(tokens.begin() + ptrdiff_t(first),
+                                            tokens.begin() +
+                                                ptrdiff_t(std::min(tokens.size(), first + chunk)));
+            const Status status = model.forward(part, int64_t(cachedTokens.size()), *cache,
+                                                allLogits, chunkLogits, cancel);
+            if (!status) {
+                cache->truncate(int64_t(cachedTokens.size()));
+                return status;
+            }
+            cachedTokens.insert(cachedTokens.end(), part.begin(), part.end());
+            if (allLogits)
+                logits.insert(logits.end(), chunkLogits.begin(), chunkLogits.end());
+            else
+                logits.swap(chunkLogits);
+        }
+        if (progress) progress({"prefill", int64_t(tokens.size()), int64_t(tokens.size())});
+        return logits;
+    }
+
+    // Keeps the longest cached prefix of `tokens` (at least one token is always left to run, so
+    // there are logits to sample from) and returns the tokens still to run.
+    std::vector<int32_t> reusePrefix(const std::vector<int32_t>& tokens) {
+        size_t common = 0;
+        const size_t limit = std::min(tokens.size() - 1, cachedTokens.size());
+        while (common < limit && tokens[common] == cachedTokens[common])
+            ++common;
+        cachedTokens.resize(common);
+        if (cache) cache->truncate(int64_t(common));
+        return {tokens.begin() + ptrdiff_t(common), tokens.end()};
+    }
+
+    // Adds the selections of the token just decoded at `position` to the trace.
+    void recordTrace(int64_t position) {
+        std::vector<std::vector<KeyRange>> layers = cache->lastSelections();
+        if (std::all_of(layers.begin(), layers.end(), [](const auto& l) { return l.empty(); }))
+            return;
+        if (trace.hitCounts.size() < size_t(position + 1))
+            trace.hitCounts.resize(size_t(position + 1));
+        for (const auto& ranges : layers)
+            for (const KeyRange& r : ranges)
+                for (int64_t p = r.begin; p < r.end && p <= position; ++p)
+                    ++trace.hitCounts[size_t(p)];
+        trace.tokens.push_back({position, std::move(layers)});
+    }
+
+    Result<Answer> generate(const std::vector<int32_t>& prompt, const GenerateOptions& options,
+                            const TokenSink& sink, const CancelToken& cancel) {
+        trace = {};
+        using Clock = std::chrono::steady_clock;
+        if (prompt.empty()) return makeError(ErrorCode::InvalidArgument, "the prompt is empty");
+        Answer answer;
+        const std::vector<int32_t> todo = reusePrefix(prompt);
+        answer.stats.reusedTokens = int64_t(prompt.size() - todo.size());
+        answer.stats.promptTokens = int64_t(todo.size());
+
+        const auto prefillStart = Clock::now();
+        auto logits = run(todo, false, cancel, {});
+        if (!logits) {
+            if (logits.status().code() == ErrorCode::Cancelled) {
+                answer.stopReason = StopReason::Cancelled;
+                return answer;
+            }
+            return logits.status();
+        }
+        const auto decodeStart = Clock::now();
+        answer.stats.prefillSeconds =
+            std::chrono::duration<double>(decodeStart - prefillStart).count();
+
+        const tok::Tokenizer& tokenizer = *engine.tokenizer;
+        runtime::Sampler sampler(options.sampler);
+        tok::StreamingDecoder decoder(tokenizer);
+        std::vector<float> current = std::move(*logits);
+        answer.stopReason = StopReason::MaxTokens;
+        for (int32_t step = 0; step < options.maxTokens; ++step) {
+            if (cancel.isCancelled()) {
+                answer.stopReason = StopReason::Cancelled;
+                break;
+            }
+            const int32_t token = sampler.sample(current, cachedTokens);
+            if (tokenizer.isEndOfGeneration(token)) {
+                answer.stopReason = StopReason::EndOfTurn;
+                break;
+            }
+            answer.tokens.push_back(token);
+            const std::string piece = decoder.push(token);
+            answer.text += piece;
+            if (!piece.empty() && sink && !sink(piece)) {
+                answer.stopReason = StopReason::SinkStopped;
+                break;
+            }
+            if (int64_t(cachedTokens.size()) + 1 > cache->capacity()) {
+                answer.stopReason = StopReason::ContextFull;
+                break;
+            }
+            if (step + 1 == options.maxTokens) break; // no logits needed after the last token
+            auto next = run({token}, false, cancel, {});
+            if (!next) {
+                if (next.status().code() == ErrorCode::Cancelled) {
+                    answer.stopReason = StopReason::Cancelled;
+                    break;
+                }
+                return next.status();
+            }
+            current = std::move(*next);
+            recordTrace(int64_t(cachedTokens.size()) - 1);
+        }
+        const std::string rest = decoder.flush();
+        answer.text += rest;
+        if (!rest.empty() && sink) sink(rest);
+        answer.stats.generatedTokens = int64_t(answer.tokens.size());
+        answer.stats.decodeSeconds =
+            std::chrono::duration<double>(Clock::now() - decodeStart).count();
+        return answer;
+    }
+};
+
+Session::Session(EngineState& engine) : state_(std::make_unique<SessionState>(engine)) {}
+
+Session::~Session() {
+    if (!state_->cache) return;
+    std::lock_guard lock(state_->engine.sessionsMutex);
+    auto& caches = state_->engine.liveCaches;
+    caches.erase(std::remove(caches.begin(), caches.end(), state_->cache.get()), caches.end());
+}
+
+void Session::setSystemPrompt(std::string text) {
+    state_->systemPrompt = std::move(text);
+}
+
+Result<Answer> Session::ask(const std::string& question, const GenerateOptions& options,
+                            const TokenSink& sink, const CancelToken& cancel) {
+    const tok::ChatTemplate& chat = state_->engine.chatTemplate;
+    std::vector<tok::ChatMessage> messages;
+    if (!state_->systemPrompt.empty()) messages.push_back({"system", state_->systemPrompt});
+    for (const ChatTurn& turn : state_->history)
+        messages.push_back({turn.role, turn.content});
+    messages.push_back({"user", question});
+    const std::string prompt = chat.render(messages, true);
+    const tok::Encoding encoding =
+        state_->engine.tokenizer->encode(prompt, {.addSpecial = true, .parseSpecial = true});
+
+    auto answer = state_->generate(encoding.ids, options, sink, cancel);
+    HIP_TRY(answer);
+    if (answer->stopReason != StopReason::Cancelled) {
+        state_->history.push_back({"user", question});
+        state_->history.push_back({"assistant", answer->text});
+    }
+    return answer;
+}
+
+Result<Answer> Session::complete(const std::string& prompt, const GenerateOptions& options,
+                                 const TokenSink& sink, const CancelToken& cancel) {
+    const tok::Encoding encoding = state_->engine.tokenizer->encode(prompt, {});
+    return state_->generate(encoding.ids, options, sink, cancel);
+}
+
+Result<std::vector<float>> Session::evaluate(const std::vector<int32_t>& tokens, bool allLogits,
+                                             const CancelToken& cancel,
+                                             const ProgressCallback& progress) {
+    if (tokens.empty()) return makeError(ErrorCode::InvalidArgument, "no tokens to evaluate");
+    return state_->run(tokens, allLogits, cancel, progress);
+}
+
+const AttentionTrace& Session::trace() const {
+    return state_->trace;
+}
+
+const std::vector<ChatTurn>& Session::history() const {
+    return state_->history;
+}
+int64_t Session::cachedTokens() const {
+    return int64_t(state_->cachedTokens.size());
+}
+
+void Session::reset() {
+    state_->history.clear();
+    state_->cachedTokens.clear();
+    if (state_->cache) state_->cache->truncate(0);
+}
+
+} // namespace hip

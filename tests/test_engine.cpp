@@ -1,0 +1,300 @@
+// The engine end to end on the CPU with the default model: answers, streaming, cancel, prefix
+// reuse, memory checks and damaged model files.
+
+#include "test_support.h"
+
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
+
+#include <hip/engine.h>
+#include <hip/session.h>
+
+#include <QTemporaryDir>
+
+#include <cmath>
+#include <fstream>
+
+namespace {
+
+hip::LoadOptions defaultOptions() {
+    hip::LoadOptions options;
+    options.model = hiptest::defaultModelPath();
+    options.contextTokens = 2048;
+    return options;
+}
+
+hip::GenerateOptions greedy(int maxTokens) {
+    hip::GenerateOptions options;
+    options.maxTokens = maxTokens;
+    options.sampler.temperature = 0.0f;
+    return options;
+}
+
+// Copies the default model into `dir` with its bytes cut after `keep` bytes.
+std::filesystem::path truncatedCopy(const QTemporaryDir& dir, uint64_t keep) {
+    const std::filesystem::path target = dir.filePath("truncated.gguf").toStdString();
+    std::ifstream in(hiptest::defaultModelPath(), std::ios::binary);
+    std::ofstream out(target, std::ios::binary);
+    std::vector<char> buffer(1 << 20);
+    while (keep > 0 && in) {
+        in.read(buffer.data(), std::streamsize(std::min<uint64_t>(keep, buffer.size())));
+        out.write(buffer.data(), in.gcount());
+        keep -= uint64_t(in.gcount());
+    }
+    return target;
+}
+
+// Rewrites the default model through the GGUF writer, letting `edit` drop or change tensors and
+// metadata; used to make files that are valid GGUF but not a usable model.
+std::filesystem::path
+rewrittenModel(const QTemporaryDir& dir, const std::string& name,
+               const std::function<bool(const std::string& tensor)>& keepTensor,
+               const std::function<void(hip::gguf::GgufWriter&)>& extraMetadata = {}) {
+    auto source = hip::gguf::GgufFile::open(hiptest::defaultModelPath());
+    hip::gguf::GgufWriter writer(source->version(), source->alignment());
+    for (const auto& [key, value] : source->metadata())
+        writer.setValue(key, value);
+    if (extraMetadata) extraMetadata(writer);
+    for (const auto& t : source->tensors())
+        if (keepTensor(t.name)) writer.addTensor(t.name, t.ne, t.type, {t.data, size_t(t.bytes)});
+    const std::filesystem::path target = dir.filePath(QString::fromStdString(name)).toStdString();
+    const hip::Status written = writer.writeFile(target);
+    if (!written) qFatal("%s", written.message().c_str());
+    return target;
+}
+
+} // namespace
+
+class TestEngine : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void answersFactualQuestion();
+    void streamsPiecesThatFormTheAnswer();
+    void reusesCachedPrefixAcrossTurns();
+    void cancelMidGenerationKeepsSessionUsable();
+    void cancelBeforeLoad();
+    void prefillAndDecodeAgree();
+    void samplingIsSeeded();
+    void inspectDescribesModel();
+    void refusesModelTooLargeForMemory();
+    void rejectsMissingFile();
+    void rejectsTruncatedFile();
+    void rejectsMissingTensor();
+    void rejectsWrongTensorShape();
+    void rejectsUnsupportedArchitecture();
+    void rejectsContextOverflow();
+
+private:
+    std::unique_ptr<hip::Engine> engine_;
+};
+
+void TestEngine::initTestCase() {
+    HIPTEST_REQUIRE_DEFAULT_MODEL();
+    auto engine = hip::Engine::load(defaultOptions());
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    engine_ = std::move(*engine);
+}
+
+void TestEngine::answersFactualQuestion() {
+    auto session = engine_->newSession();
+    auto answer = session->ask("What is the capital of France?", greedy(48), {});
+    QVERIFY2(answer.isOk(), answer.message().c_str());
+    qInfo("answer: %s", answer->text.c_str());
+    QVERIFY2(answer->text.find("Paris") != std::string::npos, answer->text.c_str());
+    QCOMPARE(session->history().size(), size_t(2));
+}
+
+void TestEngine::streamsPiecesThatFormTheAnswer() {
+    auto session = engine_->newSession();
+    std::string streamed;
+    int pieces = 0;
+    auto answer = session->ask("Name three colours.", greedy(32), [&](std::string_view piece) {
+        streamed += piece;
+        ++pieces;
+        return true;
+    });
+    QVERIFY2(answer.isOk(), answer.message().c_str());
+    QVERIFY(pieces > 3);
+    QCOMPARE(streamed, answer->text);
+    QCOMPARE(answer->stats.generatedTokens, int64_t(answer->tokens.size()));
+}
+
+void TestEngine::reusesCachedPrefixAcrossTurns() {
+    auto session = engine_->newSession();
+    auto first = session->ask("What is the capital of France?", greedy(16), {});
+    QVERIFY(first.isOk());
+    QCOMPARE(first->stats.reusedTokens, int64_t(0));
+    auto second = session->ask("And of Italy?", greedy(16), {});
+    QVERIFY(second.isOk());
+    // The system prompt, the first question and most of the first answer are not run again.
+    QVERIFY2(second->stats.reusedTokens >= first->stats.promptTokens,
+             qPrintable(QString("reused %1 of %2")
+                            .arg(second->stats.reusedTokens)
+                            .arg(first->stats.promptTokens)));
+}
+
+void TestEngine::cancelMidGenerationKeepsSessionUsable() {
+    auto reference = engine_->newSession()->ask("Tell me about the sea.", greedy(12), {});
+    QVERIFY(reference.isOk());
+
+    auto session = engine_->newSession();
+    hip::CancelToken cancel;
+    int pieces = 0;
+    auto cancelled = session->ask(
+        "Write a long story about a dragon.", greedy(200),
+        [&](std::string_view) {
+            if (++pieces == 3) cancel.cancel();
+            return true;
+        },
+        cancel);
+    QVERIFY2(cancelled.isOk(), cancelled.message().c_str());
+    QCOMPARE(cancelled->stopReason, hip::StopReason::Cancelled);
+    QVERIFY(cancelled->stats.generatedTokens <= 4);
+    QCOMPARE(session->history().size(), size_t(0)); // a cancelled turn is not kept
+
+    session->reset();
+    auto after = session->ask("Tell me about the sea.", greedy(12), {});
+    QVERIFY(after.isOk());
+    QCOMPARE(after->text, reference->text);
+}
+
+void TestEngine::cancelBeforeLoad() {
+    hip::CancelToken cancel;
+    cancel.cancel();
+    auto engine = hip::Engine::load(defaultOptions(), {}, cancel);
+    QVERIFY(!engine.isOk());
+    QCOMPARE(engine.status().code(), hip::ErrorCode::Cancelled);
+}
+
+void TestEngine::prefillAndDecodeAgree() {
+    const std::vector<int32_t> tokens = {1,    9690, 198, 2683, 359,   253,   5356,  5646, 11173,
+                                         3365, 3511, 308, 504,  33059, 40061, 30324, 260,  18851};
+    auto whole = engine_->newSession()->evaluate(tokens, false);
+    QVERIFY(whole.isOk());
+    auto session = engine_->newSession();
+    hip::Result<std::vector<float>> stepwise = std::vector<float>{};
+    for (int32_t t : tokens) {
+        stepwise = session->evaluate({t}, false);
+        QVERIFY(stepwise.isOk());
+    }
+    double worst = 0;
+    for (size_t i = 0; i < whole->size(); ++i)
+        worst = std::max(worst, double(std::abs((*whole)[i] - (*stepwise)[i])));
+    QVERIFY2(worst < 1e-3, qPrintable(QString("max difference %1").arg(worst)));
+}
+
+void TestEngine::samplingIsSeeded() {
+    hip::GenerateOptions options = greedy(16);
+    options.sampler.temperature = 0.9f;
+    options.sampler.seed = 42;
+    auto a = engine_->newSession()->complete("Once upon a time", options, {});
+    auto b = engine_->newSession()->complete("Once upon a time", options, {});
+    options.sampler.seed = 43;
+    auto c = engine_->newSession()->complete("Once upon a time", options, {});
+    QVERIFY(a.isOk() && b.isOk() && c.isOk());
+    QCOMPARE(a->tokens, b->tokens);
+    QVERIFY(a->tokens != c->tokens);
+}
+
+void TestEngine::inspectDescribesModel() {
+    auto info = hip::inspectModel(hiptest::defaultModelPath());
+    QVERIFY2(info.isOk(), info.message().c_str());
+    QCOMPARE(info->architecture, std::string("llama"));
+    QCOMPARE(info->layers, int64_t(30));
+    QCOMPARE(info->heads, int64_t(9));
+    QCOMPARE(info->kvHeads, int64_t(3));
+    QCOMPARE(info->headDim, int64_t(64));
+    QCOMPARE(info->contextLength, int64_t(8192));
+    QCOMPARE(info->vocabSize, int64_t(49152));
+    QVERIFY(info->tiedEmbeddings);
+    QCOMPARE(info->chatFormat, std::string("chatml"));
+    QCOMPARE(info->tensorTypes.at("Q4_1").tensors, int64_t(210));
+    QVERIFY(std::abs(double(info->parameters) / 1e6 - 134.5) < 1.0);
+    // fp32 keys and values: 30 layers x 2 x 3 heads x 64 x 4 bytes.
+    QCOMPARE(info->kvBytesPerToken, uint64_t(30 * 2 * 3 * 64 * 4));
+}
+
+void TestEngine::refusesModelTooLargeForMemory() {
+    hip::LoadOptions options = defaultOptions();
+    options.contextTokens = int64_t(1) << 32; // 4G tokens of KV cache: 180 TiB
+    auto estimate = hip::Engine::estimateMemory(options);
+    QVERIFY(estimate.isOk());
+    QVERIFY(!estimate->fits());
+    auto engine = hip::Engine::load(options);
+    QVERIFY(!engine.isOk());
+    QCOMPARE(engine.status().code(), hip::ErrorCode::OutOfMemory);
+    QVERIFY2(engine.message().find("needs about") != std::string::npos, engine.message().c_str());
+}
+
+void TestEngine::rejectsMissingFile() {
+    hip::LoadOptions options = defaultOptions();
+    options.model = "/nonexistent/model.gguf";
+    auto engine = hip::Engine::load(options);
+    QVERIFY(!engine.isOk());
+    QCOMPARE(engine.status().code(), hip::ErrorCode::NotFound);
+}
+
+void TestEngine::rejectsTruncatedFile() {
+    QTemporaryDir dir;
+    const uint64_t size = std::filesystem::file_size(hiptest::defaultModelPath());
+    for (uint64_t keep : {uint64_t(3), uint64_t(4096), size / 3, size - 1}) {
+        hip::LoadOptions options = defaultOptions();
+        options.model = truncatedCopy(dir, keep);
+        auto engine = hip::Engine::load(options);
+        QVERIFY2(!engine.isOk(), qPrintable(QString("cut at %1 loaded").arg(keep)));
+        QCOMPARE(engine.status().code(), hip::ErrorCode::InvalidFile);
+        qInfo("cut at %llu: %s", (unsigned long long)keep, engine.message().c_str());
+    }
+}
+
+void TestEngine::rejectsMissingTensor() {
+    QTemporaryDir dir;
+    hip::LoadOptions options = defaultOptions();
+    options.model = rewrittenModel(
+        dir, "missing.gguf", [](const std::string& name) { return name != "blk.7.ffn_up.weight"; });
+    auto engine = hip::Engine::load(options);
+    QVERIFY(!engine.isOk());
+    QVERIFY2(engine.message().find("blk.7.ffn_up.weight") != std::string::npos,
+             engine.message().c_str());
+}
+
+void TestEngine::rejectsWrongTensorShape() {
+    QTemporaryDir dir;
+    hip::LoadOptions options = defaultOptions();
+    // Claim a wider feed-forward layer than the tensors have.
+    options.model = rewrittenModel(
+        dir, "shape.gguf", [](const std::string&) { return true; },
+        [](hip::gguf::GgufWriter& w) { w.setUInt32("llama.feed_forward_length", 2048); });
+    auto engine = hip::Engine::load(options);
+    QVERIFY(!engine.isOk());
+    QVERIFY2(engine.message().find("blk.0.ffn_gate.weight' has shape [576, 1536], expected [576, "
+                                   "2048]") != std::string::npos,
+             engine.message().c_str());
+}
+
+void TestEngine::rejectsUnsupportedArchitecture() {
+    QTemporaryDir dir;
+    hip::LoadOptions options = defaultOptions();
+    options.model = rewrittenModel(
+        dir, "arch.gguf", [](const std::string&) { return true; },
+        [](hip::gguf::GgufWriter& w) { w.setString("general.architecture", "mamba"); });
+    auto engine = hip::Engine::load(options);
+    QVERIFY(!engine.isOk());
+    QCOMPARE(engine.status().code(), hip::ErrorCode::Unsupported);
+    QVERIFY2(engine.message().find("mamba") != std::string::npos, engine.message().c_str());
+}
+
+void TestEngine::rejectsContextOverflow() {
+    hip::LoadOptions options = defaultOptions();
+    options.contextTokens = 64;
+    auto engine = hip::Engine::load(options);
+    QVERIFY(engine.isOk());
+    auto session = (*engine)->newSession();
+    auto answer = session->ask(std::string(2000, 'a') + " What is this?", greedy(8), {});
+    QVERIFY(!answer.isOk());
+    QVERIFY2(answer.message().find("context") != std::string::npos, answer.message().c_str());
+}
+
+QTEST_GUILESS_MAIN(TestEngine)
+#include "test_engine.moc"

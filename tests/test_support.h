@@ -1,0 +1,34 @@
+#pragma once
+// Shared helpers for the test suites: where the default model and the test data live.
+
+#include <QString>
+#include <QtTest>
+
+#include <filesystem>
+
+namespace hiptest {
+
+inline std::filesystem::path sourceDir() {
+    return HIPREADER_SOURCE_DIR;
+}
+inline std::filesystem::path dataDir() {
+    return HIPREADER_TEST_DATA;
+}
+
+// The default model, installed by scripts/setup. Suites that need it fail (not skip) when it is
+// missing, because CI always runs setup first.
+inline std::filesystem::path defaultModelPath() {
+    if (const char* env = std::getenv("HIPREADER_MODEL"); env && *env) return env;
+    return sourceDir() / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
+}
+
+} // namespace hiptest
+
+// Fails the current test with a message when the default model is not installed.
+#define HIPTEST_REQUIRE_DEFAULT_MODEL()                                                            \
+    do {                                                                                           \
+        if (!std::filesystem::exists(hiptest::defaultModelPath()))                                 \
+            QFAIL(qPrintable(                                                                      \
+                QStringLiteral("default model missing at %1: run scripts/setup")                   \
+                    .arg(QString::fromStdString(hiptest::defaultModelPath().string()))));          \
+    } while (0)
