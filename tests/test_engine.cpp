@@ -84,6 +84,8 @@ private slots:
     void rejectsWrongTensorShape();
     void rejectsUnsupportedArchitecture();
     void rejectsContextOverflow();
+    void ingestsDocumentAndAnswersAboutIt();
+    void refusesDocumentLongerThanContext();
 
 private:
     std::unique_ptr<hip::Engine> engine_;
@@ -294,6 +296,51 @@ void TestEngine::rejectsContextOverflow() {
     auto answer = session->ask(std::string(2000, 'a') + " What is this?", greedy(8), {});
     QVERIFY(!answer.isOk());
     QVERIFY2(answer.message().find("context") != std::string::npos, answer.message().c_str());
+}
+
+void TestEngine::ingestsDocumentAndAnswersAboutIt() {
+    const std::string text =
+        "The old lighthouse on Kerrow Point was built in 1871. Its keeper, Mara Lind, kept a "
+        "logbook of every ship that passed. The lighthouse lamp burned whale oil until 1904, "
+        "when it was replaced by a kerosene lamp. The keeper's dog was called Pepper.";
+    auto session = engine_->newSession();
+    int64_t lastDone = -1, total = 0;
+    auto ingested = session->ingest({"Kerrow Point", text}, [&](const hip::Progress& p) {
+        QVERIFY(p.done >= lastDone);
+        lastDone = p.done;
+        total = p.total;
+    });
+    QVERIFY2(ingested.isOk(), ingested.message().c_str());
+    QCOMPARE(lastDone, total);
+    QCOMPARE(ingested->contextTokens, session->cachedTokens());
+
+    // The document tokens tile the text exactly, in order.
+    uint64_t next = 0;
+    for (const hip::TextRange& r : ingested->documentTokens) {
+        QCOMPARE(r.begin, next);
+        QVERIFY(r.end > r.begin);
+        next = r.end;
+    }
+    QCOMPARE(next, uint64_t(text.size()));
+    QVERIFY(ingested->firstDocumentToken > 0); // the header comes first
+
+    auto answer = session->ask("Who was the keeper of the lighthouse?", greedy(24), {});
+    QVERIFY2(answer.isOk(), answer.message().c_str());
+    qInfo("answer: %s", answer->text.c_str());
+    QVERIFY2(answer->text.find("Mara Lind") != std::string::npos, answer->text.c_str());
+    // The document was not read again.
+    QVERIFY(answer->stats.reusedTokens >= ingested->contextTokens);
+}
+
+void TestEngine::refusesDocumentLongerThanContext() {
+    std::string text;
+    for (int i = 0; i < 400; ++i) text += "Sentence number " + std::to_string(i) + " of a long book. ";
+    auto session = engine_->newSession(); // context 2048 tokens
+    auto ingested = session->ingest({"Long", text}, {});
+    QVERIFY(!ingested.isOk());
+    QVERIFY2(ingested.message().find("% of it fits") != std::string::npos,
+             ingested.message().c_str());
+    QCOMPARE(session->cachedTokens(), int64_t(0));
 }
 
 QTEST_GUILESS_MAIN(TestEngine)

@@ -210,6 +210,12 @@ Status Engine::setAttention(const AttentionConfig& attention) {
     return Status::ok();
 }
 
+int64_t Engine::countTokens(const std::string& text) const {
+    return int64_t(state_->tokenizer->encode(text, {.addSpecial = false}).ids.size());
+}
+
+int64_t Engine::contextTokens() const { return state_->contextTokens; }
+
 std::unique_ptr<Session> Engine::newSession() {
     return std::make_unique<Session>(*state_);
 }

@@ -176,6 +176,80 @@ void Session::setSystemPrompt(std::string text) {
     state_->systemPrompt = std::move(text);
 }
 
+namespace {
+
+// The system turn that carries a document. Small models answer best when the instruction comes
+// first and the text is clearly delimited.
+std::string documentPrompt(const DocumentInput& document) {
+    std::string header = "Answer the user's questions about the following document";
+    if (!document.title.empty()) header += ", \"" + document.title + "\"";
+    return header + ".\n\n";
+}
+
+} // namespace
+
+Result<IngestResult> Session::ingest(const DocumentInput& document,
+                                     const ProgressCallback& progress, const CancelToken& cancel) {
+    using Clock = std::chrono::steady_clock;
+    const auto begin = Clock::now();
+    const std::string header = documentPrompt(document);
+    const std::string system = header + document.text;
+    const tok::ChatTemplate& chat = state_->engine.chatTemplate;
+    const std::string prompt = chat.render({{"system", system}}, false);
+    const size_t systemOffset = prompt.find(system);
+    if (systemOffset == std::string::npos)
+        return makeError(ErrorCode::Internal, "the chat template changed the document text");
+    const size_t textOffset = systemOffset + header.size();
+    const tok::Encoding encoding =
+        state_->engine.tokenizer->encode(prompt, {.addSpecial = true, .parseSpecial = true});
+
+    const int64_t capacity = state_->engine.contextTokens;
+    const int64_t needed = int64_t(encoding.ids.size());
+    // Room for a question and an answer after the document.
+    const int64_t reserve = std::min<int64_t>(1024, capacity / 8);
+    if (needed + reserve > capacity) {
+        const double fraction = double(capacity - reserve) / double(needed);
+        return makeError(ErrorCode::InvalidArgument,
+                         "the document is " + std::to_string(needed) +
+                             " tokens but the context holds " + std::to_string(capacity) +
+                             " (with " + std::to_string(reserve) +
+                             " kept for the question and answer): about " +
+                             std::to_string(int(fraction * 100)) +
+                             "% of it fits. Choose a longer context or a shorter document.");
+    }
+
+    reset();
+    state_->systemPrompt = system;
+    auto run = state_->run(encoding.ids, false, cancel, [&](const Progress& p) {
+        if (progress) progress({"reading", p.done, p.total});
+    });
+    if (!run) {
+        reset();
+        return run.status();
+    }
+
+    IngestResult result;
+    result.contextTokens = state_->cache->tokens();
+    const uint64_t textEnd = textOffset + document.text.size();
+    bool started = false;
+    for (size_t i = 0; i < encoding.spans.size(); ++i) {
+        const tok::TokenSpan span = encoding.spans[i];
+        if (span.end <= textOffset || span.begin >= textEnd) {
+            if (started) break;
+            continue;
+        }
+        if (!started) {
+            result.firstDocumentToken = int64_t(i);
+            started = true;
+        }
+        result.documentTokens.push_back(
+            {std::max<uint64_t>(span.begin, textOffset) - textOffset,
+             std::min<uint64_t>(span.end, textEnd) - textOffset});
+    }
+    result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+    return result;
+}
+
 Result<Answer> Session::ask(const std::string& question, const GenerateOptions& options,
                             const TokenSink& sink, const CancelToken& cancel) {
     const tok::ChatTemplate& chat = state_->engine.chatTemplate;

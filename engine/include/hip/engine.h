@@ -51,6 +51,10 @@ public:
     // Switches attention for later work (sessions' cached masks are refreshed automatically).
     Status setAttention(const AttentionConfig& attention);
     std::unique_ptr<Session> newSession();
+    // Tokens `text` takes (no special tokens added): lets a caller see whether a text fits.
+    int64_t countTokens(const std::string& text) const;
+    // KV capacity of each session in tokens.
+    int64_t contextTokens() const;
 
 private:
     explicit Engine(std::unique_ptr<EngineState> state);

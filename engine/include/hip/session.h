@@ -6,6 +6,7 @@
 #include "hip/generation.h"
 #include "hip/status.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,27 @@ struct ChatTurn {
     std::string content;
 };
 
+// A document to read: its whole text goes into the context.
+struct DocumentInput {
+    std::string title;
+    std::string text; // UTF-8
+};
+
+// Byte range [begin, end) of the document text.
+struct TextRange {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+};
+
+struct IngestResult {
+    int64_t contextTokens = 0;      // tokens in the KV cache after ingest (header included)
+    int64_t firstDocumentToken = 0; // KV position of the document's first token
+    // One entry per document token, in order (KV position firstDocumentToken + i): the bytes of
+    // the document text it stands for. Tokens straddling the header are clipped to the text.
+    std::vector<TextRange> documentTokens;
+    double seconds = 0;
+};
+
 class Session {
 public:
     explicit Session(EngineState& engine);
@@ -28,6 +50,13 @@ public:
     // Sets the system prompt (for example the document the questions are about). It becomes the
     // first turn of the conversation; an empty text restores the model's default.
     void setSystemPrompt(std::string text);
+
+    // Puts a whole document into the context as the conversation's system turn (title, then the
+    // text), replacing any earlier conversation, and prefills it in chunks with progress
+    // (stage "reading", tokens done / total). A document longer than the context is refused
+    // with an error that says how much fits; nothing is cut silently.
+    Result<IngestResult> ingest(const DocumentInput& document, const ProgressCallback& progress,
+                                const CancelToken& cancel = {});
 
     // Adds `question` as a user turn, renders the conversation with the model's chat template,
     // prefills what the KV cache does not already hold (earlier turns are reused), and streams
