@@ -330,6 +330,21 @@ void TestEngine::ingestsDocumentAndAnswersAboutIt() {
     QVERIFY2(answer->text.find("Mara Lind") != std::string::npos, answer->text.c_str());
     // The document was not read again.
     QVERIFY(answer->stats.reusedTokens >= ingested->contextTokens);
+
+    // Every token fed back distributes one unit of attention per layer; some of it falls on
+    // the document.
+    const std::vector<float>& mass = session->trace().mass;
+    double massTotal = 0, onDocument = 0;
+    for (size_t p = 0; p < mass.size(); ++p) {
+        massTotal += mass[p];
+        if (int64_t(p) >= ingested->firstDocumentToken &&
+            int64_t(p) < ingested->firstDocumentToken + int64_t(ingested->documentTokens.size()))
+            onDocument += mass[p];
+    }
+    const double fedBack = massTotal / double(engine_->info().layers);
+    QVERIFY2(std::abs(fedBack - std::round(fedBack)) < 1e-2, qPrintable(QString::number(fedBack)));
+    QVERIFY(std::round(fedBack) >= double(answer->tokens.size()) - 1);
+    QVERIFY(onDocument > 0.05 * massTotal);
 }
 
 void TestEngine::refusesDocumentLongerThanContext() {

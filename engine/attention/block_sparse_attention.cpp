@@ -57,7 +57,7 @@ int64_t sparseRopePositionsNeeded(const AttentionConfig& config, int64_t selecte
 void blockSparseAttention(const kv::PagedKvStore& store, int32_t layer, const QueryBlock& query,
                           const BlockMask& mask, int32_t kvHead,
                           const backend::AttentionParams& params, const AttentionConfig& config,
-                          const Rope& rope, backend::Act out) {
+                          const Rope& rope, backend::Act out, float* mass) {
     const int32_t d = params.headDim;
     const int32_t group = params.heads / params.kvHeads;
     const int64_t window = config.windowTokens;
@@ -120,10 +120,11 @@ void blockSparseAttention(const kv::PagedKvStore& store, int32_t layer, const Qu
             auto accumulate = [&](const RotatedKeys& keys, int64_t begin, int64_t end) {
                 for (int64_t i = begin; i < end; ++i, ++index) {
                     const float w = float(weights[index] / total);
-                    const float* v =
-                        store.values(layer, keys.positions[size_t(i)]) + int64_t(kvHead) * d;
+                    const int64_t keyPosition = keys.positions[size_t(i)];
+                    const float* v = store.values(layer, keyPosition) + int64_t(kvHead) * d;
                     for (int32_t c = 0; c < d; ++c)
                         o[c] += w * v[c];
+                    if (mass) mass[keyPosition] += w / float(params.heads);
                 }
             };
             accumulate(selected, 0, layout.visibleSelected);

@@ -28,10 +28,11 @@ RowLayout rowLayout(const std::vector<int64_t>& selectedPositions, int64_t posit
 int64_t sparseRopePositionsNeeded(const AttentionConfig& config, int64_t selectedTokens);
 
 // Writes the attention of every row of `query` for the query heads of `kvHead` to `out` (rows
-// aligned with query.rows, heads x headDim values each).
+// aligned with query.rows, heads x headDim values each). When `mass` is given, adds every
+// row's probabilities divided by the number of heads to mass[key position].
 void blockSparseAttention(const kv::PagedKvStore& store, int32_t layer, const QueryBlock& query,
                           const BlockMask& mask, int32_t kvHead,
                           const backend::AttentionParams& params, const AttentionConfig& config,
-                          const Rope& rope, backend::Act out);
+                          const Rope& rope, backend::Act out, float* mass = nullptr);
 
 } // namespace hip::attention

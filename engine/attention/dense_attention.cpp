@@ -126,4 +126,34 @@ void denseAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start,
     });
 }
 
+void accumulateDenseMass(const kv::PagedKvStore& store, int32_t layer, int64_t position,
+                         const float* q, const backend::AttentionParams& params, const Rope& rope,
+                         float* mass) {
+    const int32_t d = params.headDim;
+    const int32_t group = params.heads / params.kvHeads;
+    const int64_t keys = position + 1;
+    std::vector<float> rotatedQuery(static_cast<size_t>(d)), key(static_cast<size_t>(d));
+    std::vector<float> scores(static_cast<size_t>(keys));
+    for (int32_t head = 0; head < params.heads; ++head) {
+        std::memcpy(rotatedQuery.data(), q + head * d, sizeof(float) * size_t(d));
+        rope.rotate(rotatedQuery.data(), position);
+        const int32_t kvHead = head / group;
+        float maxScore = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < keys; ++j) {
+            std::memcpy(key.data(), store.keys(layer, j) + kvHead * d, sizeof(float) * size_t(d));
+            rope.rotate(key.data(), j);
+            scores[size_t(j)] = cblas_sdot(d, rotatedQuery.data(), 1, key.data(), 1) * params.scale;
+            maxScore = std::max(maxScore, scores[size_t(j)]);
+        }
+        double total = 0.0;
+        for (float& s : scores) {
+            s = std::exp(s - maxScore);
+            total += s;
+        }
+        const double weight = 1.0 / (total * params.heads);
+        for (int64_t j = 0; j < keys; ++j)
+            mass[j] += float(scores[size_t(j)] * weight);
+    }
+}
+
 } // namespace hip::attention

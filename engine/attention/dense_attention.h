@@ -17,4 +17,10 @@ void denseAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start,
                     const backend::AttentionParams& params, const Rope& rope, backend::Act out,
                     ThreadPool& pool);
 
+// Adds the attention probabilities of one query row (at `position`, unrotated) over positions
+// [0, position], averaged over heads, to mass[key position].
+void accumulateDenseMass(const kv::PagedKvStore& store, int32_t layer, int64_t position,
+                         const float* q, const backend::AttentionParams& params, const Rope& rope,
+                         float* mass);
+
 } // namespace hip::attention

@@ -37,7 +37,8 @@ size_t firstStageToRefresh(const AttentionConfig& config, int64_t step) {
 
 void hipAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start, backend::Act q,
                   const backend::AttentionParams& params, const AttentionConfig& config,
-                  const Rope& rope, backend::Act out, ThreadPool& pool, HipLayerState& state) {
+                  const Rope& rope, backend::Act out, ThreadPool& pool, HipLayerState& state,
+                  float* mass) {
     const PruningContext context{store, layer, params, config, rope};
     const bool tree = config.mode == AttentionConfig::Mode::HipTree;
 
@@ -75,10 +76,17 @@ void hipAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start, b
         state.refreshedStages = int32_t(stageCount - first);
     }
     state.valid = true;
+    // Heads run in parallel, so each kv head adds its mass to a buffer of its own.
+    const size_t keys = size_t(start + 1);
+    std::vector<std::vector<float>> headMass(mass ? size_t(params.kvHeads) : 0,
+                                             std::vector<float>(keys, 0.0f));
     pool.parallelFor(params.kvHeads, [&](int64_t kvHead, int) {
         blockSparseAttention(store, layer, query, state.mask, int32_t(kvHead), params, config, rope,
-                             out);
+                             out, mass ? headMass[size_t(kvHead)].data() : nullptr);
     });
+    for (const std::vector<float>& partial : headMass)
+        for (size_t p = 0; p < keys; ++p)
+            mass[p] += partial[p];
 }
 
 } // namespace hip::attention

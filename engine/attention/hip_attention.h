@@ -23,11 +23,13 @@ struct HipLayerState {
 int64_t hipRopePositionsNeeded(const AttentionConfig& config, int32_t layer, int64_t contextTokens);
 
 // Attention of the rows of `q` (positions start...) over the keys of `layer`, written to `out`.
-// One row is a decode step (uses and updates `state`); more rows are a prefill (resets it).
-// `rope` must be prepared to hipRopePositionsNeeded().
+// One row is a decode step (uses and updates `state`, and adds its attention probabilities to
+// `mass` when given); more rows are a prefill (resets it). `rope` must be prepared to
+// hipRopePositionsNeeded().
 void hipAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start, backend::Act q,
                   const backend::AttentionParams& params, const AttentionConfig& config,
-                  const Rope& rope, backend::Act out, ThreadPool& pool, HipLayerState& state);
+                  const Rope& rope, backend::Act out, ThreadPool& pool, HipLayerState& state,
+                  float* mass = nullptr);
 
 // The first stage to recompute at decode step `step` (stages.size() when none refreshes).
 size_t firstStageToRefresh(const AttentionConfig& config, int64_t step);

@@ -79,6 +79,11 @@ public:
     virtual uint64_t residentBytes() const = 0;
     // Per layer, the key ranges HiP selected for the last decoded token (empty: dense).
     virtual std::vector<std::vector<KeyRange>> lastSelections() const = 0;
+
+    // When set, every single-token attention adds its probabilities (averaged over heads) to
+    // (*attentionMass)[key position]; the vector must cover every position. Sessions set it
+    // while generating, for the attention trace.
+    std::vector<float>* attentionMass = nullptr;
 };
 
 struct KvCacheShape {

@@ -142,7 +142,9 @@ struct SessionState {
                 break;
             }
             if (step + 1 == options.maxTokens) break; // no logits needed after the last token
+            cache->attentionMass = &trace.mass;
             auto next = run({token}, false, cancel, {});
+            cache->attentionMass = nullptr;
             if (!next) {
                 if (next.status().code() == ErrorCode::Cancelled) {
                     answer.stopReason = StopReason::Cancelled;
@@ -209,13 +211,12 @@ Result<IngestResult> Session::ingest(const DocumentInput& document,
     const int64_t reserve = std::min<int64_t>(1024, capacity / 8);
     if (needed + reserve > capacity) {
         const double fraction = double(capacity - reserve) / double(needed);
-        return makeError(ErrorCode::InvalidArgument,
-                         "the document is " + std::to_string(needed) +
-                             " tokens but the context holds " + std::to_string(capacity) +
-                             " (with " + std::to_string(reserve) +
-                             " kept for the question and answer): about " +
-                             std::to_string(int(fraction * 100)) +
-                             "% of it fits. Choose a longer context or a shorter document.");
+        return makeError(
+            ErrorCode::InvalidArgument,
+            "the document is " + std::to_string(needed) + " tokens but the context holds " +
+                std::to_string(capacity) + " (with " + std::to_string(reserve) +
+                " kept for the question and answer): about " + std::to_string(int(fraction * 100)) +
+                "% of it fits. Choose a longer context or a shorter document.");
     }
 
     reset();
@@ -242,9 +243,8 @@ Result<IngestResult> Session::ingest(const DocumentInput& document,
             result.firstDocumentToken = int64_t(i);
             started = true;
         }
-        result.documentTokens.push_back(
-            {std::max<uint64_t>(span.begin, textOffset) - textOffset,
-             std::min<uint64_t>(span.end, textEnd) - textOffset});
+        result.documentTokens.push_back({std::max<uint64_t>(span.begin, textOffset) - textOffset,
+                                         std::min<uint64_t>(span.end, textEnd) - textOffset});
     }
     result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
     return result;

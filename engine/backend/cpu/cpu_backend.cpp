@@ -222,14 +222,21 @@ public:
 
         attention::Rope& rope = ropeFor(params.rope);
         attention::HipLayerState& hipState = kvCache.hip[size_t(layer)];
+        float* mass = nullptr;
+        if (q.rows == 1 && cache.attentionMass) {
+            if (cache.attentionMass->size() < size_t(end)) cache.attentionMass->resize(size_t(end));
+            mass = cache.attentionMass->data();
+        }
         if (!params.config || params.config->denseAt(layer, end)) {
             rope.prepare(end);
             attention::denseAttention(store, layer, start, q, params, rope, out, pool_);
+            if (mass)
+                attention::accumulateDenseMass(store, layer, start, q.row(0), params, rope, mass);
             hipState = {};
         } else {
             rope.prepare(attention::hipRopePositionsNeeded(*params.config, layer, end));
             attention::hipAttention(store, layer, start, q, params, *params.config, rope, out,
-                                    pool_, hipState);
+                                    pool_, hipState, mass);
         }
         return Status::ok();
     }

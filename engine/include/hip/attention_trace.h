@@ -24,6 +24,10 @@ struct AttentionTrace {
     std::vector<TokenAttention> tokens; // one per generated token, in order
     // hitCounts[p]: how many (token, layer) selections included key position p.
     std::vector<uint32_t> hitCounts;
+    // mass[p]: attention probability that fell on key position p, summed over generated tokens
+    // and layers and averaged over heads (each token and layer distributes 1 in total). Filled
+    // in dense and HiP mode alike; this is what "the pages the answer attended to" are made of.
+    std::vector<float> mass;
 };
 
 } // namespace hip

@@ -75,7 +75,8 @@ public:
                                         const ProgressCallback& progress = {});
 
     // Where attention went while the last answer was generated: for each token fed back into
-    // the model, the key ranges HiP selected per layer (empty when every layer ran dense).
+    // the model, the key ranges HiP selected per layer (empty when every layer ran dense), and
+    // the attention probability mass per key position (dense and HiP).
     const AttentionTrace& trace() const;
 
     const std::vector<ChatTurn>& history() const;
