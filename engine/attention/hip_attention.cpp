@@ -58,6 +58,8 @@ void hipAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start, b
     }
 
     const QueryBlock query{q, start};
+    // Attention settings can change between tokens: a cache made for others starts over.
+    if (state.valid && !(state.builtFor == config)) state = HipLayerState{};
     const int64_t step = state.decodeStep++;
     if (tree) {
         const bool refresh = !state.valid || step % config.treeRefreshInterval == 0;
@@ -75,6 +77,7 @@ void hipAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start, b
         }
         state.refreshedStages = int32_t(stageCount - first);
     }
+    if (!state.valid) state.builtFor = config;
     state.valid = true;
     // Heads run in parallel, so each kv head adds its mass to a buffer of its own.
     const size_t keys = size_t(start + 1);

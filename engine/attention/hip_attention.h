@@ -17,6 +17,7 @@ struct HipLayerState {
     BlockMask mask;                     // the mask of the last decode step
     // Stages recomputed at the last decode step (stage count = all; 0 = mask reused).
     int32_t refreshedStages = 0;
+    AttentionConfig builtFor; // the cache is only valid for the config that made it
 };
 
 // Rope positions HiP needs for this layer at this context length.

@@ -20,6 +20,7 @@ struct PruningStage {
     int64_t keepTokens = 32768;
     int32_t queryStride = 4; // query rows averaged together when scoring a query block
     int32_t refreshInterval = 16;
+    friend bool operator==(const PruningStage&, const PruningStage&) = default;
 };
 
 struct AttentionConfig {
@@ -58,6 +59,7 @@ struct AttentionConfig {
 
     Status validate() const;
     std::string describe() const; // one line, for logs and the CLI
+    friend bool operator==(const AttentionConfig&, const AttentionConfig&) = default;
     // Keys the final mask of `layer` keeps (not counting sinks and window).
     int64_t finalTokens(int32_t layer) const;
     // Whether `layer` runs dense at a context of `contextTokens`.

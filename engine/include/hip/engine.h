@@ -48,7 +48,8 @@ public:
     const ModelInfo& info() const;
     MemoryReport memory() const;
     const AttentionConfig& attention() const;
-    // Switches attention for later work (sessions' cached masks are refreshed automatically).
+    // Switches attention for later work, also between the tokens of an answer (masks cached
+    // under the old settings are recomputed).
     Status setAttention(const AttentionConfig& attention);
     std::unique_ptr<Session> newSession();
     // Tokens `text` takes (no special tokens added): lets a caller see whether a text fits.
@@ -58,6 +59,8 @@ public:
 
 private:
     explicit Engine(std::unique_ptr<EngineState> state);
+    // Evaluations (engine/eval) read the model's real queries and keys through the internals.
+    friend EngineState& engineState(Engine& engine);
     std::unique_ptr<EngineState> state_;
 };
 
