@@ -40,7 +40,9 @@ const std::set<std::string> kModelOptions = {"model",
                                              "tree-key-block",
                                              "tree-tokens",
                                              "tree-refresh",
-                                             "tree-dense-layers"};
+                                             "tree-dense-layers",
+                                             "device",
+                                             "cpu-fallback"};
 const std::set<std::string> kSamplingOptions = {"max-tokens", "temperature",    "top-k", "top-p",
                                                 "min-p",      "repeat-penalty", "seed"};
 
@@ -76,8 +78,9 @@ std::optional<std::vector<hip::PruningStage>> parseStages(const std::string& tex
 
 } // namespace
 
-std::optional<hip::AttentionConfig> attentionConfig(Arguments& args) {
-    const std::string name = args.value("attention", "dense");
+std::optional<hip::AttentionConfig> attentionConfig(Arguments& args,
+                                                    const std::string& defaultPreset) {
+    const std::string name = args.value("attention", defaultPreset);
     auto config = hip::AttentionConfig::preset(name);
     if (!config) {
         std::string names;
@@ -130,6 +133,13 @@ std::optional<hip::LoadOptions> loadOptions(Arguments& args) {
     options.threads = int(args.integer("threads", 0));
     options.contextTokens = args.integer("context", 0);
     options.allowOverMemory = args.has("allow-over-memory");
+    options.allowCpuFallback = args.has("cpu-fallback");
+    const std::string device = args.value("device", "cpu");
+    if (device != "cpu" && device != "cuda") {
+        fail("--device expects cpu or cuda, got '" + device + "'");
+        return std::nullopt;
+    }
+    options.device = device == "cuda" ? hip::Device::Cuda : hip::Device::Cpu;
     if (!args.error().empty()) {
         fail(args.error());
         return std::nullopt;
@@ -166,6 +176,8 @@ std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
         fail(engine.message());
         return nullptr;
     }
+    for (const std::string& warning : (*engine)->warnings())
+        std::fprintf(stderr, "hipreader-cli: warning: %s\n", warning.c_str());
     return std::move(*engine);
 }
 

@@ -22,7 +22,9 @@ std::set<std::string> unite(std::initializer_list<std::set<std::string>> sets);
 
 // Model and attention options; on a bad value prints the error and returns nullopt.
 std::optional<hip::LoadOptions> loadOptions(Arguments& args);
-std::optional<hip::AttentionConfig> attentionConfig(Arguments& args);
+// `defaultPreset` applies when --attention is not given.
+std::optional<hip::AttentionConfig> attentionConfig(Arguments& args,
+                                                    const std::string& defaultPreset = "dense");
 hip::GenerateOptions generateOptions(Arguments& args);
 
 // Loads the engine, reporting progress on stderr; on failure prints the error and returns null.

@@ -11,5 +11,7 @@ int runGenerate(Arguments& args);
 int runChat(Arguments& args);
 int runAsk(Arguments& args);
 int runBench(Arguments& args);
+int runEval(Arguments& args);
+int runMakeModel(Arguments& args);
 
 } // namespace cli

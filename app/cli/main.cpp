@@ -16,11 +16,29 @@ commands:
   generate --prompt TEXT             continue a text (no chat template)
   chat [--system TEXT]               interactive chat, answers streamed
   ask [--text FILE] --question TEXT  answer a question (about a text file)
-  bench generate                     prefill and decode speed
-         [--prompt-tokens N] [--gen-tokens N] [--repeat N]
+  bench generate                     prefill and decode speed at each prompt length
+         [--prompt-tokens N,... (512)] [--gen-tokens N] [--repeat N]
+  bench kernels                      each CUDA kernel against the card's measured limits
+         [--prefill-tokens N,...] [--decode-tokens N,...] [--repeat N] [--filter TEXT]
+  make-model --out FILE              a GGUF of a real architecture's shapes with random weights
+         [--shape llama3-8b|smollm2-135m] [--type Q4_K|Q8_0|F16|...] [--layers N] [--seed S]
+  eval recall [--length N] [--samples N] [--seed S]
+                                     share of the dense attention mass on HiP's keys per layer,
+                                     against oracle, StreamingLLM, random blocks (8192 tokens, 8)
+  eval ppl [--lengths N,...]         perplexity, dense and HiP (2K,4K,8K)
+  eval passkey [--lengths N,...] [--depths D,...] [--seed S] [--dense-up-to N]
+                                     a number hidden in filler text: do dense and HiP find it?
+                                     (1K,2K,4K tokens; depths 0.1,0.5,0.9; dense at every length)
+  eval locality [--length N] [--samples N] [--png FILE]
+                                     spread of score differences against key distance (4096, 16)
+    evals: --csv FILE also writes the table; --attention picks the HiP configuration (hip-3k),
+    which prunes at every length; recall, ppl and locality read --text FILE (default: Newton's
+    Opticks, from the Debian package golang-1.19-src)
 
 model options (every command):
   --model PATH          GGUF file (default: the bundled SmolLM2-135M-Instruct)
+  --device cpu|cuda     where the model runs (default: cpu)
+  --cpu-fallback        with --device cuda: run on the CPU (with a warning) if the GPU cannot
   --threads N           CPU threads (default: all cores)
   --context N           KV cache capacity in tokens (default: the model's trained context)
   --allow-over-memory   load even if the memory estimate says it will not fit
@@ -46,12 +64,14 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     const std::string command = argv[1];
-    cli::Arguments args(argc - 2, argv + 2, {"allow-over-memory", "stats"});
+    cli::Arguments args(argc - 2, argv + 2, {"allow-over-memory", "stats", "cpu-fallback"});
     if (command == "info") return cli::runInfo(args);
     if (command == "generate") return cli::runGenerate(args);
     if (command == "chat") return cli::runChat(args);
     if (command == "ask") return cli::runAsk(args);
     if (command == "bench") return cli::runBench(args);
+    if (command == "eval") return cli::runEval(args);
+    if (command == "make-model") return cli::runMakeModel(args);
     std::fprintf(stderr, "hipreader-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
 }

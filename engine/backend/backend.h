@@ -86,6 +86,14 @@ public:
     std::vector<float>* attentionMass = nullptr;
 };
 
+// Where a backend keeps its memory, for the engine's memory report.
+struct BackendMemory {
+    bool kvOnDevice = false;     // KV caches live in the compute device's memory (else the host's)
+    uint64_t workspaceBytes = 0; // the backend's own scratch, beyond allocate()d activations
+    uint64_t freeBytes = 0;      // the device's free and total memory now; 0 when it is the host
+    uint64_t totalBytes = 0;
+};
+
 struct KvCacheShape {
     int32_t layers = 0;
     int32_t kvHeads = 0;
@@ -119,6 +127,11 @@ public:
                              const AttentionParams& params, Act out) = 0;
     // Copies an activation matrix to host memory (rows * cols floats, packed).
     virtual void copyToHost(Act x, float* dst) = 0;
+
+    virtual BackendMemory memory() const { return {}; }
+    // The first error since the last call in work that ran asynchronously (GPU launches and
+    // graphs). The CPU backend computes synchronously and has none.
+    virtual Status takeError() { return Status::ok(); }
 };
 
 } // namespace hip::backend

@@ -6,6 +6,10 @@
 #include "runtime/engine_state.h"
 #include "runtime/host_memory.h"
 
+#ifdef HIPREADER_HAS_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -13,8 +17,13 @@ namespace hip {
 namespace {
 
 // Tokens per forward call during prefill: large enough for efficient matrix products, small
-// enough that cancel and progress react quickly.
+// enough that cancel and progress react quickly. A GPU needs larger products to be efficient.
 constexpr int32_t kPrefillChunk = 256;
+constexpr int32_t kCudaPrefillChunk = 1024;
+
+int32_t prefillChunk(Device device) {
+    return device == Device::Cuda ? kCudaPrefillChunk : kPrefillChunk;
+}
 
 ModelInfo describe(const gguf::GgufFile& file, const model::ModelConfig& config,
                    const std::filesystem::path& path) {
@@ -59,12 +68,40 @@ int64_t contextFor(const LoadOptions& options, const model::ModelConfig& config)
     return options.contextTokens > 0 ? options.contextTokens : config.contextLength;
 }
 
-uint64_t scratchEstimate(const model::ModelConfig& c) {
+uint64_t scratchEstimate(const model::ModelConfig& c, Device device) {
+    const uint64_t chunk = uint64_t(prefillChunk(device));
     const uint64_t perToken = uint64_t(c.embeddingLength) * 5 + uint64_t(c.heads) * c.headDim * 2 +
                               uint64_t(c.kvHeads) * c.headDim * 2 +
                               uint64_t(c.feedForwardLength) * 2;
-    return (perToken * kPrefillChunk + uint64_t(std::min(kPrefillChunk, 64)) * c.vocabSize) *
-           sizeof(float);
+    uint64_t bytes = (perToken * chunk + std::min<uint64_t>(chunk, 64) * uint64_t(c.vocabSize)) *
+                     sizeof(float);
+    // The CUDA backend's workspaces: 16-bit operands of the largest product, rotated queries and
+    // a dequantized weight tile (at most 256 MiB).
+    if (device == Device::Cuda)
+        bytes += chunk * uint64_t(std::max(c.embeddingLength, c.feedForwardLength)) * 2 +
+                 chunk * uint64_t(c.heads) * c.headDim * 2 + (256ull << 20);
+    return bytes;
+}
+
+uint64_t kvBytesPerToken(const model::ModelConfig& c, Device device) {
+#ifdef HIPREADER_HAS_CUDA
+    if (device == Device::Cuda)
+        return backend::CudaBackend::kvBytesPerToken(c.layers, c.kvHeads, c.headDim);
+#endif
+    (void)device;
+    return kv::PagedKvStore::bytesPerToken(c.layers, c.kvHeads, c.headDim);
+}
+
+// Free memory of the device a load would use (the GPU's, from the driver).
+uint64_t availableBytes(Device device) {
+#ifdef HIPREADER_HAS_CUDA
+    if (device == Device::Cuda) {
+        auto gpu = backend::queryCudaDevice(backend::defaultCudaDevice());
+        return gpu ? gpu->freeBytes : 0;
+    }
+#endif
+    (void)device;
+    return runtime::availableHostMemory();
 }
 
 MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig& config,
@@ -74,11 +111,23 @@ MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig&
         estimate.weightBytes += t.bytes;
     estimate.contextTokens = contextFor(options, config);
     estimate.kvBytes =
-        uint64_t(estimate.contextTokens) *
-        kv::PagedKvStore::bytesPerToken(config.layers, config.kvHeads, config.headDim);
-    estimate.scratchBytes = scratchEstimate(config);
-    estimate.availableBytes = runtime::availableHostMemory();
+        uint64_t(estimate.contextTokens) * kvBytesPerToken(config, options.device);
+    estimate.scratchBytes = scratchEstimate(config, options.device);
+    estimate.availableBytes = availableBytes(options.device);
     return estimate;
+}
+
+// The compute backend `options` ask for, or why it cannot be made.
+Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& options) {
+    if (options.device == Device::Cpu) return backend::createCpuBackend(options.threads);
+#ifdef HIPREADER_HAS_CUDA
+    if (options.attention.mode != AttentionConfig::Mode::Dense)
+        return makeError(ErrorCode::Unsupported,
+                         "HiP attention currently runs on the CPU backend only");
+    return backend::createCudaBackend();
+#else
+    return makeError(ErrorCode::Unsupported, "this build has no GPU backend");
+#endif
 }
 
 std::string mib(uint64_t bytes) {
@@ -128,35 +177,64 @@ Result<MemoryEstimate> Engine::estimateMemory(const LoadOptions& options) {
     return estimateFor(*file, *config, options);
 }
 
-Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& options,
+namespace {
+
+Status tooLarge(const std::string& name, const MemoryEstimate& estimate) {
+    return makeError(ErrorCode::OutOfMemory,
+                     name + " needs about " + mib(estimate.totalBytes()) + " (weights " +
+                         mib(estimate.weightBytes) + ", KV cache for " +
+                         std::to_string(estimate.contextTokens) + " tokens " +
+                         mib(estimate.kvBytes) + ", scratch " + mib(estimate.scratchBytes) +
+                         ") but only " + mib(estimate.availableBytes) +
+                         " of memory is available; choose a shorter context or a smaller "
+                         "model, or override the check");
+}
+
+} // namespace
+
+Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& requested,
                                              const ProgressCallback& progress,
                                              const CancelToken& cancel) {
-    if (options.device != Device::Cpu)
-        return makeError(ErrorCode::Unsupported,
-                         "this build has no GPU backend; load the model on the CPU");
-    HIP_TRY(options.attention.validate());
+    HIP_TRY(requested.attention.validate());
     if (progress) progress({"reading model file", 0, 1});
-    auto file = gguf::GgufFile::open(options.model);
+    auto file = gguf::GgufFile::open(requested.model);
     HIP_TRY(file);
-    const std::string name = options.model.filename().string();
+    const std::string name = requested.model.filename().string();
 
     auto state = std::make_unique<EngineState>(std::move(*file));
-    state->options = options;
     auto config = model::readModelConfig(state->file);
     if (!config) return config.status().withContext(name);
     state->config = *config;
-    state->contextTokens = contextFor(options, *config);
+    state->contextTokens = contextFor(requested, *config);
 
-    const MemoryEstimate estimate = estimateFor(state->file, *config, options);
-    if (!estimate.fits() && !options.allowOverMemory)
-        return makeError(ErrorCode::OutOfMemory,
-                         name + " needs about " + mib(estimate.totalBytes()) + " (weights " +
-                             mib(estimate.weightBytes) + ", KV cache for " +
-                             std::to_string(estimate.contextTokens) + " tokens " +
-                             mib(estimate.kvBytes) + ", scratch " + mib(estimate.scratchBytes) +
-                             ") but only " + mib(estimate.availableBytes) +
-                             " of memory is available; choose a shorter context or a smaller "
-                             "model, or override the check");
+    // A GPU that cannot be used is an error, or with allowCpuFallback a warning and the CPU.
+    LoadOptions options = requested;
+    std::vector<std::string> warnings;
+    auto fallBack = [&](const Status& reason) -> Status {
+        if (options.device != Device::Cuda) return reason;
+        if (!options.allowCpuFallback)
+            return reason.withContext("cannot run on the GPU (load on the CPU, or allow the CPU "
+                                      "fallback)");
+        warnings.push_back("the GPU cannot be used (" + reason.message() +
+                           "); running on the CPU instead");
+        options.device = Device::Cpu;
+        return Status::ok();
+    };
+    auto backend = createBackend(options);
+    if (!backend) {
+        HIP_TRY(fallBack(backend.status()));
+        backend = createBackend(options);
+        HIP_TRY(backend);
+    }
+
+    MemoryEstimate estimate = estimateFor(state->file, *config, options);
+    if (!estimate.fits() && !options.allowOverMemory) {
+        HIP_TRY(fallBack(tooLarge(name, estimate)));
+        backend = createBackend(options);
+        HIP_TRY(backend);
+        estimate = estimateFor(state->file, *config, options);
+        if (!estimate.fits()) return tooLarge(name, estimate);
+    }
     if (cancel.isCancelled()) return makeError(ErrorCode::Cancelled, "loading was cancelled");
 
     if (progress) progress({"reading tokenizer", 0, 1});
@@ -168,13 +246,27 @@ Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& options,
     state->chatTemplate =
         tok::ChatTemplate::detect(state->file.getString("tokenizer.chat_template", "").value());
 
-    state->backend = backend::createCpuBackend(options.threads);
-    auto transformer = model::Transformer::create(
-        state->file, *config, *state->backend, kPrefillChunk, options.attention, progress, cancel);
+    auto transformer =
+        model::Transformer::create(state->file, *config, **backend, prefillChunk(options.device),
+                                   options.attention, progress, cancel);
+    if (!transformer && options.device == Device::Cuda &&
+        transformer.status().code() != ErrorCode::Cancelled) {
+        HIP_TRY(fallBack(transformer.status().withContext(name)));
+        backend = createBackend(options);
+        HIP_TRY(backend);
+        transformer =
+            model::Transformer::create(state->file, *config, **backend, prefillChunk(options.device),
+                                       options.attention, progress, cancel);
+    }
     if (!transformer) return transformer.status().withContext(name);
+    state->backend = std::move(*backend);
     state->transformer = std::move(*transformer);
+    state->options = options;
     state->info = describe(state->file, state->transformer->config(), options.model);
-    return std::unique_ptr<Engine>(new Engine(std::move(state)));
+    state->info.kvBytesPerToken = kvBytesPerToken(*config, options.device);
+    std::unique_ptr<Engine> engine(new Engine(std::move(state)));
+    engine->warnings_ = std::move(warnings);
+    return engine;
 }
 
 Engine::Engine(std::unique_ptr<EngineState> state) : state_(std::move(state)) {}
@@ -188,14 +280,16 @@ MemoryReport Engine::memory() const {
     MemoryReport report;
     report.device = state_->backend->name();
     report.weightBytes = state_->transformer->weightBytes();
-    report.scratchBytes = state_->transformer->scratchBytes();
+    const backend::BackendMemory device = state_->backend->memory();
+    report.scratchBytes = state_->transformer->scratchBytes() + device.workspaceBytes;
     {
         std::lock_guard lock(state_->sessionsMutex);
         for (const backend::KvCache* cache : state_->liveCaches)
-            report.kvHostBytes += cache->residentBytes();
+            (device.kvOnDevice ? report.kvDeviceBytes : report.kvHostBytes) +=
+                cache->residentBytes();
     }
-    report.deviceFreeBytes = runtime::availableHostMemory();
-    report.deviceTotalBytes = runtime::totalHostMemory();
+    report.deviceFreeBytes = device.totalBytes ? device.freeBytes : runtime::availableHostMemory();
+    report.deviceTotalBytes = device.totalBytes ? device.totalBytes : runtime::totalHostMemory();
     return report;
 }
 
@@ -205,6 +299,10 @@ const AttentionConfig& Engine::attention() const {
 
 Status Engine::setAttention(const AttentionConfig& attention) {
     HIP_TRY(attention.validate());
+    if (state_->options.device == Device::Cuda && attention.mode != AttentionConfig::Mode::Dense)
+        return makeError(ErrorCode::Unsupported,
+                         "HiP attention currently runs on the CPU backend only; this model is "
+                         "loaded on the GPU");
     std::lock_guard lock(state_->computeMutex);
     state_->transformer->setAttention(attention);
     return Status::ok();
@@ -215,6 +313,8 @@ int64_t Engine::countTokens(const std::string& text) const {
 }
 
 int64_t Engine::contextTokens() const { return state_->contextTokens; }
+
+const std::vector<std::string>& Engine::warnings() const { return warnings_; }
 
 std::unique_ptr<Session> Engine::newSession() {
     return std::make_unique<Session>(*state_);

@@ -26,6 +26,9 @@ struct LoadOptions {
     int threads = 0;           // CPU threads; 0 = all cores
     int64_t contextTokens = 0; // KV capacity a session may grow to; 0 = the model's trained context
     bool allowOverMemory = false; // load even when the estimate says it will not fit
+    // Device::Cuda only: when the GPU cannot be used (none, a CUDA error, too little memory, HiP
+    // attention), load on the CPU and say so in Engine::warnings() instead of failing.
+    bool allowCpuFallback = false;
     AttentionConfig attention;    // dense unless a HiP preset is chosen
 };
 
@@ -56,12 +59,15 @@ public:
     int64_t countTokens(const std::string& text) const;
     // KV capacity of each session in tokens.
     int64_t contextTokens() const;
+    // What the load did differently from what was asked (e.g. a fallback to the CPU).
+    const std::vector<std::string>& warnings() const;
 
 private:
     explicit Engine(std::unique_ptr<EngineState> state);
     // Evaluations (engine/eval) read the model's real queries and keys through the internals.
     friend EngineState& engineState(Engine& engine);
     std::unique_ptr<EngineState> state_;
+    std::vector<std::string> warnings_;
 };
 
 } // namespace hip

@@ -1,0 +1,572 @@
+// hipreader-cli bench kernels: each CUDA kernel's time against its arithmetic and memory limits,
+// measured on this card. The limits are measured first (a large device-to-device copy for the
+// bandwidth, counting bytes read and written; a large cuBLAS fp16 product for the matrix rate).
+// Inputs are random (never zeros); memory-bound kernels rotate over enough copies of their
+// inputs to defeat the L2 cache; each time is the median of several CUDA-event timings after a
+// warm-up.
+
+#include "bench_kernels.h"
+#include "cli_common.h"
+
+#include "backend/cuda/cuda_device.h"
+#include "backend/cuda/device_pool.h"
+#include "backend/cuda/rope_tables.h"
+#include "kernels/argmax.h"
+#include "kernels/convert.h"
+#include "kernels/dequantize.h"
+#include "kernels/embedding.h"
+#include "kernels/flash_decode.h"
+#include "kernels/flash_prefill.h"
+#include "kernels/kv_append.h"
+#include "kernels/matvec.h"
+#include "kernels/rms_norm.h"
+#include "kernels/rope.h"
+#include "kernels/swiglu.h"
+#include "quant/dequantize.h"
+#include "quant/quantize.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace cli {
+namespace {
+
+using hip::quant::GgmlType;
+
+// Working sets below this are repeated in several copies so that timings read device memory,
+// not the L2 cache (50-60 MB on an H100/H200).
+constexpr uint64_t kRotationBytes = 512ull << 20;
+
+struct Failure {
+    std::string message;
+};
+
+void check(cudaError_t error, const char* what) {
+    if (error != cudaSuccess) throw Failure{std::string(what) + ": " + cudaGetErrorString(error)};
+}
+
+// Device memory freed at the end of the benchmark.
+class Arena {
+public:
+    ~Arena() {
+        for (void* p : blocks_)
+            cudaFree(p);
+    }
+    void* allocate(uint64_t bytes) {
+        void* p = nullptr;
+        check(cudaMalloc(&p, std::max<uint64_t>(bytes, 16)), "cudaMalloc");
+        blocks_.push_back(p);
+        return p;
+    }
+    template <class T> T* array(uint64_t count) {
+        return static_cast<T*>(allocate(count * sizeof(T)));
+    }
+
+private:
+    std::vector<void*> blocks_;
+};
+
+std::mt19937 random(20261126);
+
+// Fills `bytes` of device memory by repeating a host pattern of up to 64 MiB.
+void fill(void* device, uint64_t bytes, const std::vector<uint8_t>& pattern) {
+    for (uint64_t done = 0; done < bytes; done += pattern.size())
+        check(cudaMemcpy(static_cast<uint8_t*>(device) + done, pattern.data(),
+                         std::min<uint64_t>(pattern.size(), bytes - done), cudaMemcpyHostToDevice),
+              "filling inputs");
+}
+
+std::vector<uint8_t> floatPattern(uint64_t bytes, float scale) {
+    std::vector<uint8_t> pattern(std::min<uint64_t>(bytes, 64ull << 20) / 4 * 4);
+    std::normal_distribution<float> normal(0.0f, scale);
+    for (size_t i = 0; i < pattern.size(); i += 4) {
+        const float v = normal(random);
+        std::memcpy(&pattern[i], &v, 4);
+    }
+    return pattern;
+}
+
+std::vector<uint8_t> halfPattern(uint64_t bytes, float scale) {
+    std::vector<uint8_t> pattern(std::min<uint64_t>(bytes, 64ull << 20) / 2 * 2);
+    std::normal_distribution<float> normal(0.0f, scale);
+    for (size_t i = 0; i < pattern.size(); i += 2) {
+        const uint16_t h = hip::quant::floatToHalf(normal(random));
+        std::memcpy(&pattern[i], &h, 2);
+    }
+    return pattern;
+}
+
+// Rows of a weight in `type`, from 64 quantized random rows repeated.
+std::vector<uint8_t> weightPattern(GgmlType type, int64_t cols, float scale) {
+    const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
+    std::vector<uint8_t> pattern(rowBytes * 64);
+    std::normal_distribution<float> normal(0.0f, scale);
+    std::vector<float> values(static_cast<size_t>(cols));
+    for (int r = 0; r < 64; ++r) {
+        for (float& v : values)
+            v = normal(random);
+        hip::quant::quantizeRow(type, values.data(), pattern.data() + r * rowBytes, cols);
+    }
+    return pattern;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// Median time in microseconds of launch(i), i counting launches (to rotate inputs). Several
+// launches go between two events when one is short, so launch gaps do not count.
+double timeMicroseconds(const std::function<void(int)>& launch, int repeat) {
+    cudaEvent_t begin, end;
+    check(cudaEventCreate(&begin), "cudaEventCreate");
+    check(cudaEventCreate(&end), "cudaEventCreate");
+    int counter = 0;
+    for (int w = 0; w < 3; ++w)
+        launch(counter++);
+    check(cudaDeviceSynchronize(), "warm-up");
+    int inner = 1;
+    std::vector<double> samples;
+    for (int r = 0; r < repeat + 1; ++r) {
+        check(cudaEventRecord(begin), "cudaEventRecord");
+        for (int i = 0; i < inner; ++i)
+            launch(counter++);
+        check(cudaEventRecord(end), "cudaEventRecord");
+        check(cudaEventSynchronize(end), "timing");
+        float ms = 0.0f;
+        check(cudaEventElapsedTime(&ms, begin, end), "cudaEventElapsedTime");
+        const double us = 1000.0 * ms / inner;
+        if (r == 0)
+            inner = std::max(1, int(200.0 / std::max(us, 0.1))); // ~0.2 ms per sample
+        else
+            samples.push_back(us);
+    }
+    check(cudaGetLastError(), "a timed kernel");
+    cudaEventDestroy(begin);
+    cudaEventDestroy(end);
+    return median(samples);
+}
+
+struct Limits {
+    double bandwidth = 0.0;  // bytes/s, read + written
+    double matrixRate = 0.0; // fp16 FLOP/s through cuBLAS
+};
+
+struct Row {
+    std::string kernel, shape;
+    double us = 0.0, bytes = 0.0, flops = 0.0;
+};
+
+class Bench {
+public:
+    // `filter`: run only the kernels whose name contains it (empty: all).
+    Bench(const hip::backend::CudaDeviceInfo& device, int repeat, std::string filter)
+        : device_(device), repeat_(repeat), filter_(std::move(filter)) {}
+
+    void measureLimits() {
+        const uint64_t bytes = 2ull << 30;
+        void* a = arena_.allocate(bytes);
+        void* b = arena_.allocate(bytes);
+        fill(a, bytes, floatPattern(bytes, 1.0f));
+        const double copyUs = timeMicroseconds(
+            [&](int) { check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice), "copy"); },
+            repeat_);
+        limits_.bandwidth = 2.0 * double(bytes) / (copyUs * 1e-6);
+
+        const int n = 8192;
+        auto* x = arena_.array<uint16_t>(uint64_t(n) * n);
+        auto* y = arena_.array<uint16_t>(uint64_t(n) * n);
+        auto* z = arena_.array<uint16_t>(uint64_t(n) * n);
+        fill(x, uint64_t(n) * n * 2, halfPattern(uint64_t(n) * n * 2, 1.0f));
+        fill(y, uint64_t(n) * n * 2, halfPattern(uint64_t(n) * n * 2, 1.0f));
+        cublasHandle_t handle;
+        if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) throw Failure{"cublasCreate failed"};
+        const float one = 1.0f, zero = 0.0f;
+        const double gemmUs = timeMicroseconds(
+            [&](int) {
+                cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &one, x, CUDA_R_16F, n, y,
+                             CUDA_R_16F, n, &zero, z, CUDA_R_16F, n, CUBLAS_COMPUTE_32F,
+                             CUBLAS_GEMM_DEFAULT);
+            },
+            repeat_);
+        limits_.matrixRate = 2.0 * n * double(n) * n / (gemmUs * 1e-6);
+        cublasDestroy(handle);
+    }
+
+    // Copies of an input so that `copies * bytes` exceeds the L2 cache.
+    static int copiesFor(uint64_t bytes) {
+        return int(std::max<uint64_t>(1, (kRotationBytes + bytes - 1) / bytes));
+    }
+
+    void matvec(GgmlType type, int64_t rows, int64_t cols) {
+        if (skip("matvec " + std::string(hip::quant::typeName(type)))) return;
+        const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
+        const uint64_t bytes = rowBytes * uint64_t(rows);
+        const int copies = copiesFor(bytes);
+        auto* w = static_cast<uint8_t*>(arena_.allocate(bytes * uint64_t(copies)));
+        fill(w, bytes * uint64_t(copies), weightPattern(type, cols, 0.02f));
+        float* x = arena_.array<float>(uint64_t(cols));
+        fill(x, uint64_t(cols) * 4, floatPattern(uint64_t(cols) * 4, 1.0f));
+        float* y = arena_.array<float>(uint64_t(rows));
+        const double us = timeMicroseconds(
+            [&](int i) {
+                check(hip::kernels::matvec(w + uint64_t(i % copies) * bytes, type,
+                                           int64_t(rowBytes), rows, cols, x, nullptr, y, nullptr),
+                      "matvec");
+            },
+            repeat_);
+        add("matvec " + std::string(hip::quant::typeName(type)), shape(rows, cols), us,
+            double(bytes) + 4.0 * double(cols + rows), 2.0 * double(rows) * double(cols));
+    }
+
+    void dequantize(GgmlType type, int64_t rows, int64_t cols) {
+        if (skip("dequantize " + std::string(hip::quant::typeName(type)))) return;
+        const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
+        const uint64_t bytes = rowBytes * uint64_t(rows);
+        const int copies = copiesFor(bytes);
+        auto* w = static_cast<uint8_t*>(arena_.allocate(bytes * uint64_t(copies)));
+        fill(w, bytes * uint64_t(copies), weightPattern(type, cols, 0.02f));
+        void* out = arena_.allocate(uint64_t(rows) * uint64_t(cols) * 2);
+        const double us = timeMicroseconds(
+            [&](int i) {
+                check(hip::kernels::dequantizeRows(w + uint64_t(i % copies) * bytes, type,
+                                                   int64_t(rowBytes), 0, rows, cols, out,
+                                                   hip::kernels::Half16::F16, nullptr),
+                      "dequantize");
+            },
+            repeat_);
+        add("dequantize " + std::string(hip::quant::typeName(type)) + " to fp16", shape(rows, cols),
+            us, double(bytes) + 2.0 * double(rows) * double(cols), 0.0);
+    }
+
+    // The prefill matrix product as the backend runs it: fp16 operands, fp32 output.
+    void gemm(int64_t tokens, int64_t outputs, int64_t cols) {
+        if (skip("cuBLAS")) return;
+        auto* x = arena_.array<uint16_t>(uint64_t(tokens * cols));
+        auto* w = arena_.array<uint16_t>(uint64_t(outputs * cols));
+        auto* y = arena_.array<float>(uint64_t(tokens * outputs));
+        fill(x, uint64_t(tokens * cols) * 2, halfPattern(uint64_t(tokens * cols) * 2, 1.0f));
+        fill(w, uint64_t(outputs * cols) * 2, halfPattern(uint64_t(outputs * cols) * 2, 0.02f));
+        cublasHandle_t handle;
+        if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) throw Failure{"cublasCreate failed"};
+        const float one = 1.0f, zero = 0.0f;
+        const double us = timeMicroseconds(
+            [&](int) {
+                cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, int(outputs), int(tokens), int(cols),
+                             &one, w, CUDA_R_16F, int(cols), x, CUDA_R_16F, int(cols), &zero, y,
+                             CUDA_R_32F, int(outputs), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+            },
+            repeat_);
+        cublasDestroy(handle);
+        add("cuBLAS fp16 -> fp32 product", std::to_string(tokens) + " x " + shape(outputs, cols),
+            us, 2.0 * double(tokens * cols + outputs * cols) + 4.0 * double(tokens * outputs),
+            2.0 * double(tokens) * double(outputs) * double(cols));
+    }
+
+    void elementwise(int64_t rows, int64_t hidden, int64_t ffn) {
+        if (skip("RMSNorm SwiGLU operand embedding")) return;
+        const auto rowsOf = [&](int64_t cols) {
+            const uint64_t bytes = uint64_t(rows * cols) * 4;
+            float* data = arena_.array<float>(uint64_t(rows * cols));
+            fill(data, bytes, floatPattern(bytes, 1.0f));
+            return hip::kernels::Rows{data, rows, cols, cols};
+        };
+        const hip::kernels::Rows x = rowsOf(hidden), y = rowsOf(hidden), out = rowsOf(hidden);
+        float* gamma = arena_.array<float>(uint64_t(hidden));
+        fill(gamma, uint64_t(hidden) * 4, floatPattern(uint64_t(hidden) * 4, 1.0f));
+        const double h = double(rows * hidden) * 4.0, f = double(rows * ffn) * 4.0;
+        add("RMSNorm", shape(rows, hidden),
+            timeMicroseconds(
+                [&](int) {
+                    check(hip::kernels::rmsNorm(x, nullptr, gamma, 1e-5f, out, nullptr), "rmsNorm");
+                },
+                repeat_),
+            2.0 * h, 0.0);
+        add("residual add + RMSNorm", shape(rows, hidden),
+            timeMicroseconds(
+                [&](int) {
+                    check(hip::kernels::rmsNorm(x, &y, gamma, 1e-5f, out, nullptr), "rmsNorm");
+                },
+                repeat_),
+            4.0 * h, 0.0);
+        const hip::kernels::Rows gate = rowsOf(ffn), up = rowsOf(ffn);
+        add("SwiGLU", shape(rows, ffn),
+            timeMicroseconds(
+                [&](int) { check(hip::kernels::swiglu(gate, up, gate, nullptr), "swiglu"); },
+                repeat_),
+            3.0 * f, 0.0);
+        void* half = arena_.allocate(uint64_t(rows * ffn) * 2);
+        add("fp32 -> fp16 operand", shape(rows, ffn),
+            timeMicroseconds(
+                [&](int) {
+                    check(hip::kernels::convertRows(gate, half, hip::kernels::Half16::F16, nullptr),
+                          "convert");
+                },
+                repeat_),
+            1.5 * f, 0.0);
+
+        // Embedding rows of a Q4_K table, and the query rotation of the prefill path.
+        const int64_t vocab = 32768;
+        const uint64_t rowBytes = *hip::quant::rowBytes(GgmlType::Q4_K, hidden);
+        auto* table = static_cast<uint8_t*>(arena_.allocate(rowBytes * uint64_t(vocab)));
+        fill(table, rowBytes * uint64_t(vocab), weightPattern(GgmlType::Q4_K, hidden, 1.0f));
+        std::vector<int32_t> ids(static_cast<size_t>(rows));
+        for (auto& id : ids)
+            id = int32_t(random() % vocab);
+        int32_t* deviceIds = arena_.array<int32_t>(ids.size());
+        check(cudaMemcpy(deviceIds, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice), "ids");
+        add("embedding Q4_K", shape(rows, hidden),
+            timeMicroseconds(
+                [&](int) {
+                    check(hip::kernels::embed(table, GgmlType::Q4_K, int64_t(rowBytes), deviceIds,
+                                              out, nullptr),
+                          "embed");
+                },
+                repeat_),
+            double(rows) * double(rowBytes) + h, 0.0);
+    }
+
+    void ropeAndAppend(int64_t rows, int32_t heads, int32_t kvHeads, int32_t headDim) {
+        if (skip("query rotation KV append")) return;
+        const int64_t qCols = int64_t(heads) * headDim, kvCols = int64_t(kvHeads) * headDim;
+        float* q = arena_.array<float>(uint64_t(rows * qCols));
+        fill(q, uint64_t(rows * qCols) * 4, floatPattern(uint64_t(rows * qCols) * 4, 1.0f));
+        std::vector<int32_t> positions(static_cast<size_t>(rows));
+        for (int64_t r = 0; r < rows; ++r)
+            positions[size_t(r)] = int32_t(r);
+        int32_t* devicePositions = arena_.array<int32_t>(positions.size());
+        check(cudaMemcpy(devicePositions, positions.data(), positions.size() * 4,
+                         cudaMemcpyHostToDevice),
+              "positions");
+        const hip::kernels::RopeTables tables = ropeTables(headDim, rows);
+        void* out = arena_.allocate(uint64_t(rows * qCols) * 2);
+        add("query rotation to fp16", shape(rows, qCols),
+            timeMicroseconds(
+                [&](int) {
+                    check(hip::kernels::ropeRows({q, rows, qCols, qCols}, heads, headDim,
+                                                 devicePositions, tables, 0.1f, out, rows * headDim,
+                                                 hip::kernels::Half16::F16, nullptr),
+                          "rope");
+                },
+                repeat_),
+            6.0 * double(rows * qCols), 0.0);
+        hip::kernels::KvLayer layer{arena_.allocate(uint64_t(rows * kvCols) * 2),
+                                    arena_.allocate(uint64_t(rows * kvCols) * 2),
+                                    kvHeads,
+                                    headDim,
+                                    rows,
+                                    hip::kernels::Half16::F16};
+        const hip::kernels::Rows k{q, rows, kvCols, qCols};
+        add("KV append", shape(rows, 2 * kvCols),
+            timeMicroseconds(
+                [&](int) {
+                    check(hip::kernels::appendKv(k, k, devicePositions, layer, nullptr), "append");
+                },
+                repeat_),
+            12.0 * double(rows * kvCols), 0.0);
+    }
+
+    // Causal prefill: T queries over T keys (GQA heads/kvHeads, rotated keys).
+    void prefill(int64_t tokens, int32_t heads, int32_t kvHeads, int32_t headDim,
+                 hip::kernels::PrefillTile tile) {
+        if (skip("prefill attention")) return;
+        hip::kernels::PrefillAttention a;
+        const uint64_t qElements = uint64_t(tokens) * uint64_t(heads) * uint64_t(headDim);
+        const uint64_t kvElements = uint64_t(tokens) * uint64_t(kvHeads) * uint64_t(headDim);
+        void* q = arena_.allocate(qElements * 2);
+        fill(q, qElements * 2, halfPattern(qElements * 2, 0.2f));
+        a.q = q;
+        a.qHeadStride = tokens * headDim;
+        a.kv = kvLayer(tokens, kvHeads, headDim);
+        a.rope = ropeTables(headDim, tokens);
+        a.heads = heads;
+        a.rows = tokens;
+        a.start = 0;
+        float* out = arena_.array<float>(qElements);
+        a.out = {out, tokens, int64_t(heads) * headDim, int64_t(heads) * headDim};
+        const double us = timeMicroseconds(
+            [&](int) { check(hip::kernels::flashPrefill(a, nullptr, tile), "prefill"); },
+            std::max(3, repeat_ / 4));
+        const double flops =
+            2.0 * 2.0 * double(headDim) * double(heads) * double(tokens) * double(tokens + 1) / 2.0;
+        add(std::string("prefill attention (") +
+                (tile == hip::kernels::PrefillTile::WarpRows32 ? "32" : "16") + " rows/warp)",
+            "T=" + std::to_string(tokens) + " " + std::to_string(heads) + "/" +
+                std::to_string(kvHeads) + "x" + std::to_string(headDim),
+            us, double(qElements) * 6.0 + double(kvElements) * 4.0, flops);
+    }
+
+    void decode(int64_t tokens, int32_t heads, int32_t kvHeads, int32_t headDim) {
+        if (skip("decode attention")) return;
+        hip::kernels::DecodeAttention a;
+        const int64_t kvBytes = tokens * kvHeads * headDim * 2 * 2;
+        const int copies = copiesFor(uint64_t(kvBytes));
+        std::vector<hip::kernels::KvLayer> layers;
+        for (int c = 0; c < copies; ++c)
+            layers.push_back(kvLayer(tokens, kvHeads, headDim));
+        float* q = arena_.array<float>(uint64_t(heads) * headDim);
+        fill(q, uint64_t(heads) * headDim * 4, floatPattern(uint64_t(heads) * headDim * 4, 1.0f));
+        const int32_t length = int32_t(tokens);
+        int32_t* deviceLength = arena_.array<int32_t>(1);
+        check(cudaMemcpy(deviceLength, &length, 4, cudaMemcpyHostToDevice), "length");
+        a.q = q;
+        a.rope = ropeTables(headDim, tokens);
+        a.heads = heads;
+        a.scale = 1.0f / std::sqrt(float(headDim));
+        a.length = deviceLength;
+        a.splits = hip::kernels::decodeSplits(layers[0], device_.multiprocessors);
+        a.partials = arena_.array<float>(uint64_t(heads) * a.splits * (headDim + 2));
+        a.out = arena_.array<float>(uint64_t(heads) * headDim);
+        const double us = timeMicroseconds(
+            [&](int i) {
+                a.kv = layers[size_t(i % copies)];
+                check(hip::kernels::flashDecode(a, nullptr), "decode");
+            },
+            repeat_);
+        add("decode attention (split KV)",
+            "T=" + std::to_string(tokens) + " " + std::to_string(heads) + "/" +
+                std::to_string(kvHeads) + "x" + std::to_string(headDim) + ", " +
+                std::to_string(a.splits) + " splits",
+            us, double(kvBytes), 4.0 * double(tokens) * heads * headDim);
+    }
+
+    void argmax(int64_t count) {
+        if (skip("argmax")) return;
+        float* values = arena_.array<float>(uint64_t(count));
+        fill(values, uint64_t(count) * 4, floatPattern(uint64_t(count) * 4, 1.0f));
+        int32_t* result = arena_.array<int32_t>(1);
+        add("argmax (greedy token)", std::to_string(count),
+            timeMicroseconds(
+                [&](int) { check(hip::kernels::argmax(values, count, result, nullptr), "argmax"); },
+                repeat_),
+            4.0 * double(count), 0.0);
+    }
+
+    void print() const {
+        std::printf("\n%s, %d SMs: measured limits %.0f GB/s (copy, read + write), %.0f TFLOP/s "
+                    "(cuBLAS fp16 8192^3)\n\n",
+                    device_.name.c_str(), device_.multiprocessors, limits_.bandwidth / 1e9,
+                    limits_.matrixRate / 1e12);
+        std::printf("| kernel | shape | time us | GB/s | TFLOP/s | of memory limit | of matrix "
+                    "limit |\n|---|---|---|---|---|---|---|\n");
+        for (const Row& r : rows_) {
+            const double seconds = r.us * 1e-6;
+            const std::string ofMatrix =
+                r.flops > 0
+                    ? std::to_string(int(100.0 * r.flops / seconds / limits_.matrixRate)) + "%"
+                    : "-";
+            std::printf("| %s | %s | %.1f | %.0f | %.1f | %.0f%% | %s |\n", r.kernel.c_str(),
+                        r.shape.c_str(), r.us, r.bytes / seconds / 1e9, r.flops / seconds / 1e12,
+                        100.0 * r.bytes / seconds / limits_.bandwidth, ofMatrix.c_str());
+        }
+    }
+
+private:
+    // Whether a benchmark (its kernels' names, space-separated) is filtered out.
+    bool skip(const std::string& names) const {
+        return !filter_.empty() && names.find(filter_) == std::string::npos;
+    }
+    static std::string shape(int64_t rows, int64_t cols) {
+        return std::to_string(rows) + "x" + std::to_string(cols);
+    }
+    void add(std::string kernel, std::string shapeText, double us, double bytes, double flops) {
+        rows_.push_back({std::move(kernel), std::move(shapeText), us, bytes, flops});
+        std::fprintf(stderr, "%-40s %-28s %10.1f us\n", rows_.back().kernel.c_str(),
+                     rows_.back().shape.c_str(), us);
+    }
+    hip::kernels::KvLayer kvLayer(int64_t tokens, int32_t kvHeads, int32_t headDim) {
+        const uint64_t bytes = uint64_t(tokens) * uint64_t(kvHeads) * uint64_t(headDim) * 2;
+        hip::kernels::KvLayer layer{
+            arena_.allocate(bytes),   arena_.allocate(bytes), kvHeads, headDim, tokens,
+            hip::kernels::Half16::F16};
+        fill(layer.keys, bytes, halfPattern(bytes, 1.0f));
+        fill(layer.values, bytes, halfPattern(bytes, 1.0f));
+        return layer;
+    }
+    hip::kernels::RopeTables ropeTables(int32_t headDim, int64_t positions) {
+        hip::backend::RopeParams params;
+        params.dims = headDim;
+        params.freqBase = 500000.0f;
+        ropes_.push_back(std::make_unique<hip::backend::DeviceRopeTables>(params));
+        const hip::Status status = ropes_.back()->cover(positions, pool_, nullptr);
+        if (!status) throw Failure{status.message()};
+        return ropes_.back()->view();
+    }
+
+    hip::backend::CudaDeviceInfo device_;
+    int repeat_;
+    std::string filter_;
+    Arena arena_;
+    hip::backend::DevicePool pool_;
+    std::vector<std::unique_ptr<hip::backend::DeviceRopeTables>> ropes_;
+    Limits limits_;
+    std::vector<Row> rows_;
+};
+
+std::vector<int64_t> integerList(const std::string& text) {
+    std::vector<int64_t> values;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ','))
+        values.push_back(std::stoll(item));
+    return values;
+}
+
+} // namespace
+
+int benchKernels(Arguments& args) {
+    if (!args.validate({"repeat", "prefill-tokens", "decode-tokens", "filter"}))
+        return fail(args.error());
+    const int repeat = int(args.integer("repeat", 20));
+    const std::string prefillText = args.value("prefill-tokens", "4096,8192,16384,32768");
+    const std::string decodeText = args.value("decode-tokens", "4096,32768,131072,524288");
+    if (!args.error().empty()) return fail(args.error());
+    auto device = hip::backend::queryCudaDevice(hip::backend::defaultCudaDevice());
+    if (!device) return fail(device.message());
+    try {
+        const std::vector<int64_t> prefillTokens = integerList(prefillText);
+        const std::vector<int64_t> decodeTokens = integerList(decodeText);
+        Bench bench(*device, std::max(3, repeat), args.value("filter", ""));
+        bench.measureLimits();
+        // Llama-3.1-8B shapes: hidden 4096, FFN 14336, vocab 128256; SmolLM2: hidden 576.
+        for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+            bench.matvec(type, 14336, 4096);
+        bench.matvec(GgmlType::Q4_K, 4096, 4096);
+        bench.matvec(GgmlType::Q4_K, 4096, 14336);
+        bench.matvec(GgmlType::Q4_K, 128256, 4096);
+        bench.matvec(GgmlType::Q4_1, 1536, 576);
+        bench.matvec(GgmlType::Q8_0, 49152, 576);
+        bench.dequantize(GgmlType::Q4_K, 14336, 4096);
+        bench.dequantize(GgmlType::Q8_0, 14336, 4096);
+        bench.gemm(1024, 14336, 4096);
+        bench.gemm(1024, 4096, 4096);
+        bench.elementwise(1024, 4096, 14336);
+        bench.ropeAndAppend(1024, 32, 8, 128);
+        bench.argmax(128256);
+        for (int64_t tokens : prefillTokens)
+            for (auto tile :
+                 {hip::kernels::PrefillTile::WarpRows16, hip::kernels::PrefillTile::WarpRows32})
+                bench.prefill(tokens, 32, 8, 128, tile);
+        for (int64_t tokens : decodeTokens)
+            bench.decode(tokens, 32, 8, 128);
+        bench.decode(8192, 9, 3, 64);
+        bench.print();
+    } catch (const Failure& failure) {
+        return fail(failure.message);
+    } catch (const std::exception& error) {
+        return fail(std::string("bad option: ") + error.what());
+    }
+    return 0;
+}
+
+} // namespace cli

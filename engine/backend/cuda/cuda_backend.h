@@ -1,0 +1,136 @@
+#pragma once
+// The CUDA backend: weights stay in their file format in GPU memory (decode reads them with
+// quantized matrix-vector kernels; prefill dequantizes tiles to fp16/bf16 for cuBLAS), activations
+// are fp32, the KV cache is fp16 or bf16 with keys unrotated, attention is exact (flash-style
+// prefill, split-KV decode). Decode steps run as CUDA graphs (see decode_graph.h).
+//
+// Work is queued on one stream; the interface's void calls cannot report errors, so the first
+// failure is kept, later work is skipped, and the error comes back from the next attention() or
+// takeError(). HiP attention is not implemented here yet: attention() refuses it.
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_device.h"
+#include "backend/cuda/cuda_kv_cache.h"
+#include "backend/cuda/decode_graph.h"
+#include "backend/cuda/device_pool.h"
+#include "backend/cuda/rope_tables.h"
+#include "kernels/flash_prefill.h"
+#include "kernels/kernel_types.h"
+
+#include <cublas_v2.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace hip::backend {
+
+struct CudaBackendOptions {
+    int device = -1; // -1: defaultCudaDevice()
+    kernels::Half16 kvType = kernels::Half16::F16;
+};
+
+class CudaBackend final : public Backend {
+public:
+    static Result<std::unique_ptr<CudaBackend>> create(const CudaBackendOptions& options = {});
+    ~CudaBackend() override;
+
+    // KV bytes per token as this backend stores them (16-bit keys and values).
+    static uint64_t kvBytesPerToken(int32_t layers, int32_t kvHeads, int32_t headDim) {
+        return uint64_t(layers) * 2u * uint64_t(kvHeads) * uint64_t(headDim) * 2u;
+    }
+
+    std::string name() const override;
+    Result<std::unique_ptr<Weight>> uploadWeight(const WeightView& weight) override;
+    Result<std::unique_ptr<Buffer>> allocate(int64_t floats) override;
+    Result<std::unique_ptr<KvCache>> createKvCache(const KvCacheShape& shape) override;
+    uint64_t kvBytesPerToken(const KvCacheShape& shape) const override {
+        return kvBytesPerToken(shape.layers, shape.kvHeads, shape.headDim);
+    }
+    void embed(const Weight& table, const std::vector<int32_t>& tokens, Act out) override;
+    void rmsNorm(Act x, const Weight& gamma, float eps, Act out) override;
+    void matmul(Act x, const Weight& w, const Weight* bias, Act out) override;
+    void addInPlace(Act x, Act y) override;
+    void swiglu(Act gate, Act up, Act out) override;
+    Status attention(KvCache& cache, int32_t layer, int64_t start, Act q, Act k, Act v,
+                     const AttentionParams& params, Act out) override;
+    void copyToHost(Act x, float* dst) override;
+    BackendMemory memory() const override;
+    Status takeError() override;
+
+    const CudaDeviceInfo& device() const { return device_; }
+    cudaStream_t stream() const { return stream_; }
+    uint64_t graphReplays() const { return graph_.replays(); }
+    // Greedy sampling on the device: the index of the largest value of row 0 of `logits`.
+    Result<int32_t> argmax(Act logits);
+    // The prefill attention tile shape (benchmarks compare them).
+    void setPrefillTile(kernels::PrefillTile tile) { prefillTile_ = tile; }
+
+private:
+    explicit CudaBackend(const CudaDeviceInfo& device, const CudaBackendOptions& options)
+        : device_(device), options_(options), xHalf_(pool_, "matrix-product operands"),
+          weightHalf_(pool_, "dequantized weight tiles"), qHalf_(pool_, "rotated queries") {}
+    Status initialize();
+
+    // Runs `launch` on the stream now, or records it while a decode step is being recorded. After
+    // a failure nothing more runs until the error is taken.
+    void submit(DecodeGraph::Launch launch);
+    void fail(const Status& status) {
+        if (error_.isOk() && !status.isOk()) error_ = status;
+    }
+    // Adds an interface call and its arguments to the decode step's identity.
+    void identify(std::initializer_list<uint64_t> words) {
+        if (graph_.recording()) graph_.identify(words);
+    }
+    void flushPendingAdd();
+    void gemm(Act x, const WeightView& w, Act out);
+    Status reserveInputs(int64_t rowCount);
+    Status uploadTokens(const std::vector<int32_t>& tokens);
+    Status uploadPositions(int64_t start, int64_t rows);
+    Result<const DeviceRopeTables*> ropeTables(const RopeParams& params, int64_t positions);
+    Status checkAttention(const CudaKvCache& cache, int64_t end, int32_t layer, Act q,
+                          const AttentionParams& params) const;
+    Status finishStep();
+    void abandonStep();
+    Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);
+
+    CudaDeviceInfo device_;
+    CudaBackendOptions options_;
+    DevicePool pool_;
+    cudaStream_t stream_ = nullptr;
+    cublasHandle_t cublas_ = nullptr;
+    Status error_;
+    DecodeGraph graph_;
+    kernels::PrefillTile prefillTile_ = kernels::PrefillTile::WarpRows32;
+
+    // Step inputs the kernels read from device memory: token ids, and [length, positions...].
+    // Uploaded from pinned mirrors, which a captured graph reads again at every replay.
+    DeviceAllocation tokens_, positions_;
+    PinnedBuffer hostTokens_, hostPositions_;
+    int64_t inputRows_ = 0; // rows the four buffers hold
+    cudaEvent_t uploaded_ = nullptr;
+    int64_t uploadedStart_ = -1, uploadedRows_ = -1;
+    bool positionsInStep_ = false;
+
+    // Where the decode step being recorded adds its attention mass.
+    struct StepMass {
+        const CudaKvCache* cache = nullptr;
+        std::vector<float>* target = nullptr;
+        int64_t length = 0;
+    } stepMass_;
+
+    // An addInPlace waiting to be fused into the RMSNorm that usually follows it.
+    bool pendingAdd_ = false;
+    Act pendingX_, pendingY_;
+
+    Workspace xHalf_, weightHalf_, qHalf_;
+    std::vector<std::unique_ptr<DeviceRopeTables>> ropes_;
+    int64_t maxCapacity_ = 0;
+    PinnedBuffer hostCopy_; // staging for copyToHost and the attention mass
+    DeviceAllocation argmaxResult_;
+};
+
+// Creates the backend on the device options.device names (or the default one).
+Result<std::unique_ptr<Backend>> createCudaBackend(const CudaBackendOptions& options = {});
+
+} // namespace hip::backend

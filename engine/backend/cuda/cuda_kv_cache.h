@@ -1,0 +1,55 @@
+#pragma once
+// The KV cache in GPU memory: per layer and KV head, `capacity` rows of fp16/bf16 keys (stored
+// unrotated, as on the CPU) and values, allocated whole when the cache is made, plus the small
+// per-cache buffers of decode attention (split partials, log-sum-exp, attention mass).
+
+#include "backend/backend.h"
+#include "backend/cuda/device_pool.h"
+#include "kernels/kernel_types.h"
+
+#include <memory>
+
+namespace hip::backend {
+
+class CudaKvCache final : public KvCache {
+public:
+    // Decode attention may use up to kMaxGroup query heads per KV head.
+    static constexpr int32_t kMaxGroup = 16;
+
+    static Result<std::unique_ptr<CudaKvCache>>
+    create(const KvCacheShape& shape, kernels::Half16 type, int32_t splits, DevicePool& pool);
+
+    int64_t tokens() const override { return tokens_; }
+    int64_t capacity() const override { return shape_.capacity; }
+    void truncate(int64_t tokens) override {
+        if (tokens < tokens_) tokens_ = tokens;
+    }
+    uint64_t residentBytes() const override { return keys_.bytes() + values_.bytes(); }
+    // HiP does not run on the GPU yet: every layer is dense.
+    std::vector<std::vector<KeyRange>> lastSelections() const override {
+        return std::vector<std::vector<KeyRange>>(size_t(shape_.layers));
+    }
+
+    void setTokens(int64_t tokens) { tokens_ = tokens; }
+    int32_t layers() const { return shape_.layers; }
+    kernels::KvLayer layer(int32_t index) const;
+    int32_t splits() const { return splits_; }
+    float* partials() const { return scratch_.as<float>(); }
+    float* logSumExp() const { return partials() + partialFloats(); }
+    float* mass() const { return logSumExp() + int64_t(kMaxGroup) * shape_.kvHeads; }
+
+private:
+    CudaKvCache(const KvCacheShape& shape, kernels::Half16 type, int32_t splits)
+        : shape_(shape), type_(type), splits_(splits) {}
+    int64_t partialFloats() const {
+        return int64_t(kMaxGroup) * shape_.kvHeads * splits_ * (shape_.headDim + 2);
+    }
+
+    KvCacheShape shape_;
+    kernels::Half16 type_;
+    int32_t splits_;
+    int64_t tokens_ = 0;
+    DeviceAllocation keys_, values_, scratch_;
+};
+
+} // namespace hip::backend

@@ -1,0 +1,54 @@
+#include "eval/eval_common.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace hip {
+
+EngineState& engineState(Engine& engine) {
+    return *engine.state_;
+}
+
+} // namespace hip
+
+namespace hip::eval {
+
+const char* const kDefaultTextPath = "/usr/share/go-1.19/src/testdata/Isaac.Newton-Opticks.txt";
+
+std::vector<int32_t> tokenize(const EngineState& state, const std::string& text) {
+    return state.tokenizer->encode(text, {.addSpecial = false}).ids;
+}
+
+Result<std::vector<int32_t>> leadingTokens(const EngineState& state, const std::string& text,
+                                           int64_t count) {
+    std::vector<int32_t> tokens = tokenize(state, text);
+    if (int64_t(tokens.size()) < count)
+        return makeError(ErrorCode::InvalidArgument,
+                         "the text has " + std::to_string(tokens.size()) + " tokens; " +
+                             std::to_string(count) + " are needed (use a longer text)");
+    tokens.resize(size_t(count));
+    return tokens;
+}
+
+AttentionConfig alwaysPruning(AttentionConfig attention) {
+    attention.denseBelowTokens = 0;
+    return attention;
+}
+
+std::vector<int64_t> evenlySpread(int64_t first, int64_t last, int32_t count) {
+    std::vector<int64_t> values;
+    const int64_t span = last - first;
+    for (int32_t i = count - 1; i >= 0; --i) {
+        // i = 0 is `last`; the others step back towards `first`.
+        const int64_t value = count > 1 ? last - span * i / (count - 1) : last;
+        if (values.empty() || value != values.back()) values.push_back(value);
+    }
+    return values;
+}
+
+int evaluationThreads(const EngineState& state) {
+    if (state.options.threads > 0) return state.options.threads;
+    return std::max(1, int(std::thread::hardware_concurrency()));
+}
+
+} // namespace hip::eval

@@ -1,0 +1,376 @@
+#include "kernels/flash_decode.h"
+
+#include "kernels/decode_common.cuh"
+#include "kernels/mma.cuh"
+
+#include <algorithm>
+
+// Split-KV decoding ("flash decoding") on the tensor cores. Block (range, kvHead) reads every key
+// and value of its range of positions once, for all query heads of the KV head: those heads are
+// the rows of an m16n8k16 product (up to 16; rows past the group are zero), so no dot product
+// needs a cross-lane reduction. Each warp streams its own 16-key tiles through shared memory with
+// cp.async, two tiles in flight, and rotates the keys in registers: after ldmatrix, a lane holds
+// both values of its NORM pairs in one register, and both halves of its NEOX pairs in the
+// fragments of two k-steps. The warps' partial results meet in shared memory; the ranges are
+// merged by their log-sum-exp in a second kernel.
+
+namespace hip::kernels {
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kTileKeys = 16; // keys per warp step: one k-step of P V
+constexpr int kStages = 2;
+constexpr int kMaxRows = 16; // query heads per KV head
+// Ranges shorter than this leave splits empty: the merge reads fewer partials.
+constexpr int64_t kMinRangeKeys = kWarps * kTileKeys;
+
+// Keys per range for `length` keys over `splits` ranges.
+__device__ __forceinline__ int64_t rangeKeys(int64_t length, int32_t splits) {
+    const int64_t keys = (length + splits - 1) / splits;
+    return max(kMinRangeKeys, (keys + kTileKeys - 1) / kTileKeys * kTileKeys);
+}
+
+// Shared memory of a block: the query tile, the angles of positions 0..15, then per warp and stage
+// a key tile, a value tile and the angles of the tile's first position. A key at position
+// first + r is rotated by angle(first) + angle(r): the angle-addition formulas give its cos and
+// sin from two rows in shared memory, so no table read waits on global memory.
+template <int D> struct DecodeLayout {
+    static constexpr int kStride = D + 8;             // padded rows: ldmatrix without conflicts
+    static constexpr int kTile = kTileKeys * kStride; // elements of a key or value tile
+    static constexpr int kPairs = D / 2;              // table row of the widest rotation
+    static constexpr int kStageBytes = 2 * kTile * 2 + kPairs * 8;
+    static constexpr int kQueryBytes = kMaxRows * kStride * 2;
+    static constexpr int kSmallAnglesBytes = kTileKeys * kPairs * 8;
+    static constexpr int kPipelineBytes =
+        kQueryBytes + kSmallAnglesBytes + kWarps * kStages * kStageBytes;
+    static constexpr int kCombineBytes = kWarps * (2 * kMaxRows + kMaxRows * D) * 4;
+    static constexpr int kSharedBytes =
+        kPipelineBytes > kCombineBytes ? kPipelineBytes : kCombineBytes;
+};
+
+// cos, sin of angle(first) + angle(r) for one pair.
+__device__ __forceinline__ float2 addAngles(float2 base, float2 small) {
+    return make_float2(base.x * small.x - base.y * small.y, base.y * small.x + base.x * small.y);
+}
+
+// Rotates a register holding the neighbouring values of NORM pair `pair`; `base` and `small` are
+// the angle rows of the tile's first position and of the key's offset in the tile.
+template <class T>
+__device__ __forceinline__ uint32_t rotateNormPair(uint32_t packed, const float2* base,
+                                                   const float2* small, int pair) {
+    using Pair = typename PairOf<T>::type;
+    const float2 v = toFloat2(*reinterpret_cast<const Pair*>(&packed));
+    const float2 r = rotatePair(v.x, v.y, addAngles(base[pair], small[pair]));
+    return packPair<T>(r.x, r.y);
+}
+
+// Rotates two NEOX pairs: `first` holds the first halves of pairs `pair` and `pair + 1`,
+// `second` their second halves.
+template <class T>
+__device__ __forceinline__ void rotateNeoxPairs(uint32_t& first, uint32_t& second,
+                                                const float2* base, const float2* small, int pair) {
+    using Pair = typename PairOf<T>::type;
+    const float2 a = toFloat2(*reinterpret_cast<const Pair*>(&first));
+    const float2 b = toFloat2(*reinterpret_cast<const Pair*>(&second));
+    float2 bs[2], sm[2];
+    loadCosSin<2>(base + pair, bs);
+    loadCosSin<2>(small + pair, sm);
+    const float2 r0 = rotatePair(a.x, b.x, addAngles(bs[0], sm[0]));
+    const float2 r1 = rotatePair(a.y, b.y, addAngles(bs[1], sm[1]));
+    first = packPair<T>(r0.x, r1.x);
+    second = packPair<T>(r0.y, r1.y);
+}
+
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention a) {
+    using Layout = DecodeLayout<D>;
+    constexpr int kSteps = D / 16; // k-steps of Q K^T
+    constexpr int kChunks = D / 8;
+    extern __shared__ __align__(16) unsigned char shared[];
+    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
+    T* queryTile = reinterpret_cast<T*>(shared);
+    float2* smallAngles = reinterpret_cast<float2*>(shared + Layout::kQueryBytes);
+    unsigned char* stages = shared + Layout::kQueryBytes + Layout::kSmallAnglesBytes +
+                            warp * kStages * Layout::kStageBytes;
+
+    const int kvHead = int(blockIdx.y), group = a.heads / a.kv.kvHeads;
+    const int64_t length = *a.length;
+    const int64_t perRange = rangeKeys(length, a.splits);
+    const int64_t begin = int64_t(blockIdx.x) * perRange;
+    if (begin >= length) return; // the merge reads only ranges that hold keys
+    const int64_t end = min(length, begin + perRange);
+    const int rangeTiles = int((end - begin + kTileKeys - 1) / kTileKeys);
+    // This warp's tiles: warp, warp + kWarps, ...
+    const int myTiles = rangeTiles > warp ? (rangeTiles - warp + kWarps - 1) / kWarps : 0;
+
+    const T* keys = static_cast<const T*>(a.kv.keys) + kvHead * a.kv.capacity * D;
+    const T* values = static_cast<const T*>(a.kv.values) + kvHead * a.kv.capacity * D;
+    auto tileStart = [&](int j) { return begin + (int64_t(j) * kWarps + warp) * kTileKeys; };
+    // Keys past the range are zero-filled: a zero probability times garbage could be NaN.
+    const int pairs = a.rope.dims / 2;
+    auto stageKeys = [&](int j) {
+        return reinterpret_cast<T*>(stages + (j % kStages) * Layout::kStageBytes);
+    };
+    auto stageAngles = [&](int j) {
+        return reinterpret_cast<float2*>(stages + (j % kStages) * Layout::kStageBytes +
+                                         2 * Layout::kTile * 2);
+    };
+    // Keys past the range are zero-filled: a zero probability times garbage could be NaN.
+    auto load = [&](int j) {
+        T* dk = stageKeys(j);
+        T* dv = dk + Layout::kTile;
+        const int64_t first = tileStart(j);
+        for (int i = lane; i < kTileKeys * kChunks; i += 32) {
+            const int row = i / kChunks, chunk = i % kChunks;
+            const bool valid = first + row < end;
+            const int64_t src = valid ? (first + row) * D + chunk * 8 : 0;
+            copyAsync16(dk + row * Layout::kStride + chunk * 8, keys + src, valid);
+            copyAsync16(dv + row * Layout::kStride + chunk * 8, values + src, valid);
+        }
+        for (int i = lane; i < pairs / 2; i += 32) // two pairs per 16 bytes
+            copyAsync16(stageAngles(j) + 2 * i, a.rope.cosSin + first * pairs + 2 * i, true);
+    };
+    // One commit per stage even without a tile, so that waiting for "all but the newest" always
+    // means "tile j has landed".
+#pragma unroll
+    for (int j = 0; j < kStages; ++j) {
+        if (j < myTiles) load(j);
+        commitAsyncCopies();
+    }
+
+    // The query heads, rotated at the query position and scaled for exp2, as the rows of a tile
+    // that every warp reads its A fragments from (rows past the group are zero).
+    const int g = lane / 4, c = 2 * (lane % 4);
+    const float qScale = a.scale * kLog2e;
+    for (int i = int(threadIdx.x); i < kMaxRows * D; i += kThreads) {
+        const int row = i / D, col = i % D;
+        const float x = row < group ? rotatedQueryValue(a.q + (kvHead * group + row) * D, col,
+                                                        length - 1, a.rope) *
+                                          qScale
+                                    : 0.0f;
+        queryTile[row * Layout::kStride + col] = fromFloat<T>(x);
+    }
+    for (int i = int(threadIdx.x); i < kTileKeys * pairs; i += kThreads)
+        smallAngles[i] = a.rope.cosSin[i];
+    __syncthreads();
+
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+    float o[D / 8][4] = {};
+    for (int j = 0; j < myTiles; ++j) {
+        waitAsyncCopies<kStages - 1>();
+        __syncwarp();
+        const T* tk = stageKeys(j);
+        const T* tv = tk + Layout::kTile;
+        const float2* base = stageAngles(j);
+        const int64_t first = tileStart(j);
+
+        // S = Q K^T, one k-step of 16 dimensions at a time. A K fragment's registers 0, 1 hold
+        // key g, registers 2, 3 key g + 8. A NEOX k-step needs the k-step holding the other
+        // halves of its pairs: it is loaded again rather than kept, which keeps every register
+        // index a compile-time constant.
+        const float2* small[2] = {smallAngles + g * pairs, smallAngles + (g + 8) * pairs};
+        const int halfSteps = a.rope.dims / 32; // NEOX: k-steps holding first halves
+        auto fragment = [&](int kk, uint32_t(&b)[4]) {
+            loadMatrixX4(b, tk + ((lane / 16) * 8 + lane % 8) * Layout::kStride +
+                                (2 * kk + (lane / 8) % 2) * 8);
+        };
+        float s[2][4] = {};
+#pragma unroll
+        for (int kk = 0; kk < kSteps; ++kk) {
+            uint32_t b[4];
+            fragment(kk, b);
+            if (!a.rope.neox) {
+                if (16 * kk < a.rope.dims)
+#pragma unroll
+                    for (int i = 0; i < 4; ++i)
+                        b[i] = rotateNormPair<T>(b[i], base, small[i / 2],
+                                                 8 * kk + lane % 4 + (i % 2) * 4);
+            } else if (kk < 2 * halfSteps) {
+                const bool firstHalf = kk < halfSteps;
+                const int pair0 = 16 * (firstHalf ? kk : kk - halfSteps) + c;
+                uint32_t partner[4];
+                fragment(firstHalf ? kk + halfSteps : kk - halfSteps, partner);
+#pragma unroll
+                for (int i = 0; i < 4; ++i) {
+                    if (firstHalf)
+                        rotateNeoxPairs<T>(b[i], partner[i], base, small[i / 2],
+                                           pair0 + (i % 2) * 8);
+                    else
+                        rotateNeoxPairs<T>(partner[i], b[i], base, small[i / 2],
+                                           pair0 + (i % 2) * 8);
+                }
+            }
+            uint32_t qa[4];
+            loadMatrixX4(qa, queryTile + (lane % 16) * Layout::kStride + (2 * kk + lane / 16) * 8);
+            mma16816<T>(s[0], qa, b[0], b[1]);
+            mma16816<T>(s[1], qa, b[2], b[3]);
+        }
+        if (first + kTileKeys > end)
+#pragma unroll
+            for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+                for (int e = 0; e < 4; ++e)
+                    if (first + nt * 8 + c + (e & 1) >= end) s[nt][e] = -INFINITY;
+
+                        // Online softmax of rows g (elements 0, 1) and g + 8 (elements 2, 3); each
+                        // row's 16 scores sit in a quad of lanes.
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float mx =
+                fmaxf(fmaxf(s[0][2 * h], s[0][2 * h + 1]), fmaxf(s[1][2 * h], s[1][2 * h + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
+            const float newMax = fmaxf(m[h], mx); // finite: the tile's first key is valid
+            const float correction = exp2Approx(m[h] - newMax);
+            m[h] = newMax;
+            float sum = 0.0f;
+#pragma unroll
+            for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+                for (int e = 2 * h; e < 2 * h + 2; ++e) {
+                    s[nt][e] = exp2Approx(s[nt][e] - newMax);
+                    sum += s[nt][e];
+                }
+            l[h] = l[h] * correction + sum;
+#pragma unroll
+            for (int dt = 0; dt < D / 8; ++dt) {
+                o[dt][2 * h] *= correction;
+                o[dt][2 * h + 1] *= correction;
+            }
+        }
+
+        const uint32_t pa[4] = {packPair<T>(s[0][0], s[0][1]), packPair<T>(s[0][2], s[0][3]),
+                                packPair<T>(s[1][0], s[1][1]), packPair<T>(s[1][2], s[1][3])};
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+            uint32_t vb[4];
+            loadMatrixX4Transposed(vb, tv + (lane % 8 + ((lane / 8) % 2) * 8) * Layout::kStride +
+                                           (2 * dp + lane / 16) * 8);
+            mma16816<T>(o[2 * dp], pa, vb[0], vb[1]);
+            mma16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
+        }
+        __syncwarp(); // every lane is done with this stage before it is refilled
+        if (j + kStages < myTiles) load(j + kStages);
+        commitAsyncCopies();
+    }
+
+    // Merge the warps: per row (query head) the running max, sum and unnormalized output.
+    waitAsyncCopies<0>();
+    __syncthreads();
+    float* warpMax = reinterpret_cast<float*>(shared);
+    float* warpSum = warpMax + kWarps * kMaxRows;
+    float* warpOut = warpSum + kWarps * kMaxRows;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int row = g + 8 * h;
+        float sum = l[h];
+        sum += __shfl_xor_sync(kFullMask, sum, 1);
+        sum += __shfl_xor_sync(kFullMask, sum, 2);
+        if (lane % 4 == 0) {
+            warpMax[warp * kMaxRows + row] = m[h];
+            warpSum[warp * kMaxRows + row] = sum;
+        }
+        float* out = warpOut + (warp * kMaxRows + row) * D + c;
+#pragma unroll
+        for (int dt = 0; dt < D / 8; ++dt) {
+            out[dt * 8] = o[dt][2 * h];
+            out[dt * 8 + 1] = o[dt][2 * h + 1];
+        }
+    }
+    __syncthreads();
+    for (int i = int(threadIdx.x); i < group * D; i += kThreads) {
+        const int row = i / D, d = i % D;
+        float blockMax = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w)
+            blockMax = fmaxf(blockMax, warpMax[w * kMaxRows + row]); // warp 0 had keys
+        float sum = 0.0f, value = 0.0f;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) {
+            const float weight = exp2f(warpMax[w * kMaxRows + row] - blockMax);
+            sum += warpSum[w * kMaxRows + row] * weight;
+            value += warpOut[(w * kMaxRows + row) * D + d] * weight;
+        }
+        float* p = a.partials + (int64_t(kvHead * group + row) * a.splits + blockIdx.x) * (D + 2);
+        p[2 + d] = value;
+        if (d == 0) {
+            p[0] = blockMax;
+            p[1] = sum;
+        }
+    }
+}
+
+template <int D> __global__ void mergeRangesKernel(DecodeAttention a) {
+    const int h = int(blockIdx.x), d = int(threadIdx.x);
+    const int64_t length = *a.length;
+    const int64_t perRange = rangeKeys(length, a.splits);
+    const int64_t ranges = (length + perRange - 1) / perRange;
+    const float* first = a.partials + int64_t(h) * a.splits * (D + 2);
+    float maxScore = -INFINITY;
+    for (int64_t r = 0; r < ranges; ++r)
+        maxScore = fmaxf(maxScore, first[r * (D + 2)]);
+    float sum = 0.0f, value = 0.0f;
+    for (int64_t r = 0; r < ranges; ++r) {
+        const float* p = first + r * (D + 2);
+        const float weight = exp2f(p[0] - maxScore);
+        sum += p[1] * weight;
+        value += p[2 + d] * weight;
+    }
+    a.out[h * D + d] = value / sum;
+    if (a.logSumExp && d == 0) a.logSumExp[h] = maxScore + log2f(sum);
+}
+
+template <class T, int D> cudaError_t launch(const DecodeAttention& a, cudaStream_t stream) {
+    constexpr int kSharedBytes = DecodeLayout<D>::kSharedBytes;
+    auto kernel = decodeRangeKernel<T, D>;
+    if (kSharedBytes > 48 * 1024) {
+        const cudaError_t status =
+            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
+        if (status != cudaSuccess) return status;
+    }
+    const dim3 grid(unsigned(a.splits), unsigned(a.kv.kvHeads));
+    kernel<<<grid, kThreads, kSharedBytes, stream>>>(a);
+    const cudaError_t status = cudaGetLastError();
+    if (status != cudaSuccess) return status;
+    mergeRangesKernel<D><<<unsigned(a.heads), D, 0, stream>>>(a);
+    return cudaGetLastError();
+}
+
+} // namespace
+
+int32_t decodeSplits(const KvLayer& kv, int32_t multiprocessors) {
+    int resident = 1;
+    HIP_DISPATCH_HALF16(kv.type, {
+        const auto occupancy = [&](auto kernel, int bytes) {
+            if (bytes > 48 * 1024)
+                cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+            cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, kThreads, bytes);
+        };
+        if (kv.headDim == 32)
+            occupancy(decodeRangeKernel<Elem, 32>, DecodeLayout<32>::kSharedBytes);
+        if (kv.headDim == 64)
+            occupancy(decodeRangeKernel<Elem, 64>, DecodeLayout<64>::kSharedBytes);
+        if (kv.headDim == 128)
+            occupancy(decodeRangeKernel<Elem, 128>, DecodeLayout<128>::kSharedBytes);
+    });
+    const int64_t wave = int64_t(std::max(resident, 1)) * multiprocessors / kv.kvHeads;
+    const int64_t atMost = (kv.capacity + kMinRangeKeys - 1) / kMinRangeKeys;
+    return int32_t(std::max<int64_t>(1, std::min(wave, atMost)));
+}
+
+cudaError_t flashDecode(const DecodeAttention& a, cudaStream_t stream) {
+    const int32_t d = a.kv.headDim;
+    const bool ropeOk = a.rope.dims <= d && a.rope.dims % (a.rope.neox ? 32 : 16) == 0;
+    if (!ropeOk || a.heads % a.kv.kvHeads != 0 || a.heads / a.kv.kvHeads > kMaxRows || a.splits < 1)
+        return cudaErrorInvalidValue;
+    cudaError_t result = cudaErrorInvalidValue;
+    HIP_DISPATCH_HALF16(a.kv.type, {
+        if (d == 32) result = launch<Elem, 32>(a, stream);
+        if (d == 64) result = launch<Elem, 64>(a, stream);
+        if (d == 128) result = launch<Elem, 128>(a, stream);
+    });
+    return result;
+}
+
+} // namespace hip::kernels

@@ -1,0 +1,299 @@
+#include "kernels/flash_prefill.h"
+
+#include "kernels/device_common.cuh"
+#include "kernels/mma.cuh"
+
+// The FlashAttention-2 scheme with mma.sync: a block owns a tile of query rows of one head and
+// walks the key tiles up to the causal limit. Each warp owns 16 or 32 query rows; S = Q K^T and
+// O += P V run on the tensor cores with fp32 accumulators, the probabilities P go from the S
+// accumulators straight into the A operand of the second product (no shared-memory round trip).
+// Key and value tiles are double-buffered with cp.async. Keys are stored unrotated, so each key
+// tile is rotated in shared memory once, after it lands, by all threads of the block.
+
+namespace hip::kernels {
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kKeyTile = 64;
+
+// A shared-memory tile of rows of D 16-bit values. Rows are padded by 16 bytes so that the 8
+// rows an ldmatrix reads at the same column fall into different banks; unlike an XOR swizzle,
+// padding keeps every fragment address a per-thread base plus a constant, which saves the
+// registers that hold precomputed addresses.
+template <int D> struct TileLayout {
+    static constexpr int kStride = D + 8; // elements between rows
+    __device__ __forceinline__ static int offset(int row, int chunk) {
+        return row * kStride + chunk * 8;
+    }
+};
+
+// Rotates the first `keys` keys of a tile in place; key k of the tile sits at position
+// firstKey + k. (The others are zero rows past the causal limit, and past the table's end.)
+template <class T, int D>
+__device__ __forceinline__ void rotateKeyTile(T* tile, int firstKey, int keys,
+                                              const RopeTables& rope) {
+    using Layout = TileLayout<D>;
+    const int tid = int(threadIdx.x), pairs = rope.dims / 2;
+    if (!rope.neox) {
+        const int chunks = rope.dims / 8; // 4 neighbouring pairs per chunk
+        for (int i = tid; i < keys * chunks; i += kThreads) {
+            const int key = i / chunks, chunk = i % chunks;
+            float2 cs[4];
+            loadCosSin<4>(rope.cosSin + int64_t(firstKey + key) * pairs + 4 * chunk, cs);
+            uint4* p = reinterpret_cast<uint4*>(tile + Layout::offset(key, chunk));
+            float v[8];
+            unpack8<T>(*p, v);
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const float2 r = rotatePair(v[2 * j], v[2 * j + 1], cs[j]);
+                v[2 * j] = r.x;
+                v[2 * j + 1] = r.y;
+            }
+            *p = pack8<T>(v);
+        }
+    } else {
+        const int chunks = rope.dims / 16; // chunk c of the first half pairs with chunk c + chunks
+        for (int i = tid; i < keys * chunks; i += kThreads) {
+            const int key = i / chunks, chunk = i % chunks;
+            float2 cs[8];
+            loadCosSin<8>(rope.cosSin + int64_t(firstKey + key) * pairs + 8 * chunk, cs);
+            uint4* pa = reinterpret_cast<uint4*>(tile + Layout::offset(key, chunk));
+            uint4* pb = reinterpret_cast<uint4*>(tile + Layout::offset(key, chunk + chunks));
+            float a[8], b[8];
+            unpack8<T>(*pa, a);
+            unpack8<T>(*pb, b);
+#pragma unroll
+            for (int j = 0; j < 8; ++j) {
+                const float2 r = rotatePair(a[j], b[j], cs[j]);
+                a[j] = r.x;
+                b[j] = r.y;
+            }
+            *pa = pack8<T>(a);
+            *pb = pack8<T>(b);
+        }
+    }
+}
+
+template <class T, int D, int kTilesM>
+__global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a) {
+    using Layout = TileLayout<D>;
+    constexpr int kRows = kWarps * 16 * kTilesM;
+    constexpr int kChunks = D / 8;
+    extern __shared__ __align__(16) unsigned char shared[];
+    T* sQ = reinterpret_cast<T*>(shared);
+    constexpr int kTile = kKeyTile * Layout::kStride; // elements of one key or value tile
+    T* sK = sQ + kRows * Layout::kStride;             // two buffers
+    T* sV = sK + 2 * kTile;                           // two buffers
+
+    const int tid = int(threadIdx.x), warp = tid / 32, lane = tid % 32;
+    // The last query tiles see the most keys: start them first, for every head (x varies
+    // fastest, and neighbouring heads share their keys and values in L2).
+    // Positions fit 32 bits (the engine's positions are int32); 64-bit arithmetic would cost
+    // registers this kernel does not have.
+    const int tile = int(gridDim.y) - 1 - int(blockIdx.y);
+    const int head = int(blockIdx.x);
+    const int kvHead = head / (a.heads / a.kv.kvHeads);
+    const int firstRow = tile * kRows;
+    const int validRows = min(kRows, int(a.rows) - firstRow);
+    const int keyEnd = int(a.start) + firstRow + validRows; // keys [0, keyEnd) are visible
+    const int tiles = (keyEnd + kKeyTile - 1) / kKeyTile;
+
+    const T* q = static_cast<const T*>(a.q) + head * a.qHeadStride + int64_t(firstRow) * D;
+    const T* keys = static_cast<const T*>(a.kv.keys) + kvHead * a.kv.capacity * D;
+    const T* values = static_cast<const T*>(a.kv.values) + kvHead * a.kv.capacity * D;
+
+    for (int i = tid; i < kRows * kChunks; i += kThreads) {
+        const int row = i / kChunks, chunk = i % kChunks;
+        const bool valid = row < validRows;
+        copyAsync16(sQ + Layout::offset(row, chunk), q + (valid ? row * D + chunk * 8 : 0), valid);
+    }
+    // Rows past keyEnd are zero-filled: a zero probability times garbage could still be NaN.
+    auto loadKeyTile = [&](int t, int buffer) {
+        const int firstKey = t * kKeyTile;
+        T* dk = sK + buffer * kTile;
+        T* dv = sV + buffer * kTile;
+        for (int i = tid; i < kKeyTile * kChunks; i += kThreads) {
+            const int row = i / kChunks, chunk = i % kChunks;
+            const bool valid = firstKey + row < keyEnd;
+            const int src = valid ? (firstKey + row) * D + chunk * 8 : 0;
+            copyAsync16(dk + Layout::offset(row, chunk), keys + src, valid);
+            copyAsync16(dv + Layout::offset(row, chunk), values + src, valid);
+        }
+        commitAsyncCopies();
+    };
+    loadKeyTile(0, 0); // the query copies join this first group
+
+    const int warpRow = warp * 16 * kTilesM;
+    const int warpFirstPosition = int(a.start) + firstRow + warpRow;
+    float o[kTilesM][D / 8][4] = {};
+    float rowMax[kTilesM][2], rowSum[kTilesM][2];
+#pragma unroll
+    for (int mt = 0; mt < kTilesM; ++mt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            rowMax[mt][h] = -INFINITY;
+            rowSum[mt][h] = 0.0f;
+        }
+
+    for (int t = 0; t < tiles; ++t) {
+        T* tk = sK + (t & 1) * kTile;
+        const T* tv = sV + (t & 1) * kTile;
+        waitAsyncCopies<0>();
+        __syncthreads(); // tile t landed; every warp is done with tile t - 1's buffers
+        rotateKeyTile<T, D>(tk, t * kKeyTile, min(kKeyTile, keyEnd - t * kKeyTile), a.rope);
+        __syncthreads();
+        if (t + 1 < tiles) loadKeyTile(t + 1, (t + 1) & 1);
+
+        // S = Q K^T, in log2 units (q carries the scale and log2(e)).
+        float s[kTilesM][kKeyTile / 8][4] = {};
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) {
+            uint32_t qa[kTilesM][4];
+#pragma unroll
+            for (int mt = 0; mt < kTilesM; ++mt)
+                loadMatrixX4(
+                    qa[mt], sQ + Layout::offset(warpRow + mt * 16 + lane % 16, 2 * kk + lane / 16));
+#pragma unroll
+            for (int np = 0; np < kKeyTile / 16; ++np) {
+                uint32_t kb[4];
+                loadMatrixX4(kb, tk + Layout::offset(np * 16 + (lane / 16) * 8 + lane % 8,
+                                                     2 * kk + (lane / 8) % 2));
+#pragma unroll
+                for (int mt = 0; mt < kTilesM; ++mt) {
+                    mma16816<T>(s[mt][2 * np], qa[mt], kb[0], kb[1]);
+                    mma16816<T>(s[mt][2 * np + 1], qa[mt], kb[2], kb[3]);
+                }
+            }
+        }
+
+        const int firstKey = t * kKeyTile;
+        if (firstKey + kKeyTile - 1 > warpFirstPosition) { // the tile crosses this warp's diagonal
+#pragma unroll
+            for (int mt = 0; mt < kTilesM; ++mt)
+#pragma unroll
+                for (int nt = 0; nt < kKeyTile / 8; ++nt)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int position =
+                            warpFirstPosition + mt * 16 + lane / 4 + (e >= 2 ? 8 : 0);
+                        const int key = firstKey + nt * 8 + 2 * (lane % 4) + (e & 1);
+                        if (key > position) s[mt][nt][e] = -INFINITY;
+                    }
+        }
+
+        // Online softmax. Each row's values are spread over the 4 lanes of a quad; the running
+        // sum stays per lane and is reduced once at the end.
+#pragma unroll
+        for (int mt = 0; mt < kTilesM; ++mt)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                float m = rowMax[mt][h];
+#pragma unroll
+                for (int nt = 0; nt < kKeyTile / 8; ++nt)
+                    m = fmaxf(m, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
+                m = fmaxf(m, __shfl_xor_sync(kFullMask, m, 1));
+                m = fmaxf(m, __shfl_xor_sync(kFullMask, m, 2));
+                const float base = m == -INFINITY ? 0.0f : m;
+                const float correction = exp2Approx(rowMax[mt][h] - base);
+                rowMax[mt][h] = m;
+                float sum = 0.0f;
+#pragma unroll
+                for (int nt = 0; nt < kKeyTile / 8; ++nt)
+#pragma unroll
+                    for (int e = 2 * h; e < 2 * h + 2; ++e) {
+                        s[mt][nt][e] = exp2Approx(s[mt][nt][e] - base);
+                        sum += s[mt][nt][e];
+                    }
+                rowSum[mt][h] = rowSum[mt][h] * correction + sum;
+#pragma unroll
+                for (int dt = 0; dt < D / 8; ++dt) {
+                    o[mt][dt][2 * h] *= correction;
+                    o[mt][dt][2 * h + 1] *= correction;
+                }
+            }
+
+            // O += P V: two neighbouring 8-key accumulator tiles of S form one 16-key A fragment.
+#pragma unroll
+        for (int kv = 0; kv < kKeyTile / 16; ++kv) {
+            uint32_t pa[kTilesM][4];
+#pragma unroll
+            for (int mt = 0; mt < kTilesM; ++mt) {
+                pa[mt][0] = packPair<T>(s[mt][2 * kv][0], s[mt][2 * kv][1]);
+                pa[mt][1] = packPair<T>(s[mt][2 * kv][2], s[mt][2 * kv][3]);
+                pa[mt][2] = packPair<T>(s[mt][2 * kv + 1][0], s[mt][2 * kv + 1][1]);
+                pa[mt][3] = packPair<T>(s[mt][2 * kv + 1][2], s[mt][2 * kv + 1][3]);
+            }
+#pragma unroll
+            for (int dp = 0; dp < D / 16; ++dp) {
+                uint32_t vb[4];
+                loadMatrixX4Transposed(
+                    vb, tv + Layout::offset(kv * 16 + lane % 8 + ((lane / 8) % 2) * 8,
+                                            2 * dp + lane / 16));
+#pragma unroll
+                for (int mt = 0; mt < kTilesM; ++mt) {
+                    mma16816<T>(o[mt][2 * dp], pa[mt], vb[0], vb[1]);
+                    mma16816<T>(o[mt][2 * dp + 1], pa[mt], vb[2], vb[3]);
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int mt = 0; mt < kTilesM; ++mt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float sum = rowSum[mt][h];
+            sum += __shfl_xor_sync(kFullMask, sum, 1);
+            sum += __shfl_xor_sync(kFullMask, sum, 2);
+            const float inverse = 1.0f / sum;
+            const int row = warpRow + mt * 16 + lane / 4 + 8 * h;
+            if (row >= validRows) continue;
+            float* dst =
+                a.out.data + int64_t(firstRow + row) * a.out.stride + head * D + 2 * (lane % 4);
+#pragma unroll
+            for (int dt = 0; dt < D / 8; ++dt)
+                *reinterpret_cast<float2*>(dst + dt * 8) =
+                    make_float2(o[mt][dt][2 * h] * inverse, o[mt][dt][2 * h + 1] * inverse);
+        }
+}
+
+template <class T, int D, int kTilesM>
+cudaError_t launch(const PrefillAttention& a, cudaStream_t stream) {
+    constexpr int kRows = kWarps * 16 * kTilesM;
+    constexpr int kSharedBytes = (kRows + 4 * kKeyTile) * TileLayout<D>::kStride * 2;
+    auto kernel = prefillKernel<T, D, kTilesM>;
+    if (kSharedBytes > 48 * 1024) {
+        const cudaError_t status =
+            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
+        if (status != cudaSuccess) return status;
+    }
+    const dim3 grid(unsigned(a.heads), unsigned((a.rows + kRows - 1) / kRows));
+    kernel<<<grid, kThreads, kSharedBytes, stream>>>(a);
+    return cudaGetLastError();
+}
+
+template <class T, int D>
+cudaError_t launchTile(const PrefillAttention& a, PrefillTile tile, cudaStream_t stream) {
+    return tile == PrefillTile::WarpRows32 ? launch<T, D, 2>(a, stream)
+                                           : launch<T, D, 1>(a, stream);
+}
+
+} // namespace
+
+cudaError_t flashPrefill(const PrefillAttention& a, cudaStream_t stream, PrefillTile tile) {
+    if (a.rows == 0) return cudaSuccess;
+    const int32_t d = a.kv.headDim;
+    const bool ropeOk = a.rope.dims <= d && a.rope.dims % (a.rope.neox ? 16 : 8) == 0;
+    if (!ropeOk || a.heads % a.kv.kvHeads != 0 || a.out.stride % 2 != 0)
+        return cudaErrorInvalidValue;
+    cudaError_t result = cudaErrorInvalidValue;
+    HIP_DISPATCH_HALF16(a.kv.type, {
+        if (d == 32) result = launchTile<Elem, 32>(a, tile, stream);
+        if (d == 64) result = launchTile<Elem, 64>(a, tile, stream);
+        if (d == 128) result = launchTile<Elem, 128>(a, tile, stream);
+    });
+    return result;
+}
+
+} // namespace hip::kernels

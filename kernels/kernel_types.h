@@ -1,0 +1,45 @@
+#pragma once
+// Types shared by the kernels' launch functions and their callers. Plain host-side C++: the
+// engine's CUDA backend includes these headers from ordinary .cpp files.
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace hip::kernels {
+
+// A row-major fp32 matrix in device memory (activations): `rows` by `cols`, rows `stride`
+// floats apart.
+struct Rows {
+    float* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    int64_t stride = 0;
+};
+
+// 16-bit storage of the KV cache and of the operands of the prefill matrix products. Values are
+// always accumulated in fp32.
+enum class Half16 { F16, BF16 };
+
+// A KV cache layer in device memory: per KV head, `capacity` rows of `headDim` values.
+struct KvLayer {
+    void* keys = nullptr; // unrotated
+    void* values = nullptr;
+    int32_t kvHeads = 0;
+    int32_t headDim = 0;
+    int64_t capacity = 0;
+    Half16 type = Half16::F16;
+};
+
+// Rotary embedding angles of every position below maxPosition: cos and sin of
+// position * frequency(pair), computed in double precision and rounded once, like the CPU
+// reference's table. The angle of a key depends only on its position, so one table serves every
+// layer and head; reading it costs 8 bytes per rotated pair.
+struct RopeTables {
+    const float2* cosSin = nullptr; // [position][pair]
+    int32_t dims = 0;               // rotated values per head (pairs = dims / 2)
+    bool neox = false;              // pairs (i, i + dims/2) instead of (2i, 2i + 1)
+    int64_t maxPosition = 0;
+};
+
+} // namespace hip::kernels

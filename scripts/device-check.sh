@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Builds the engine, its CUDA kernels and tests on the GPU machine (sm_90, GUI off), runs the GPU
+# test suites and the benchmarks, and prints a short summary last. Full logs go to $OUT. How the
+# GPU machine is used: ../shared/device.md.
+#
+#   scripts/device-check.sh [PHASE...]     (default: every phase, in this order)
+#     build           configure and build (incremental while the machine stays warm)
+#     model           assemble the default model from carried parts (.device/model.part.*)
+#     test-gpu        the CUDA suites (test_cuda_kernels, test_cuda_model)
+#     test-all        every suite (ctest)
+#     bench-kernels   hipreader-cli bench kernels
+#     sdpa            PyTorch SDPA flash/cuDNN on the same shapes (scripts/bench_sdpa.py)
+#     bench-default   bench generate --device cuda (and cpu) on the default model
+#     bench-8b        random Llama-3.1-8B-shaped models (Q4_K, Q8_0, F16): bench generate
+#
+# Carried inputs (git-ignored .device/): sysroot.tar.xz or debs/*.deb with Qt Core/Test,
+# sentencepiece, OpenBLAS and pkgconf (the machine has none of them); model.part.* (the default
+# model split in parts; the parts collect in /root across warm calls).
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+OUT=${OUT:-/tmp/device-check}
+mkdir -p "$OUT"
+build=/tmp/hip-build
+sysroot=/tmp/hip-sysroot
+models=/root/hip-models
+default_model=$models/SmolLM2-135M-Instruct.Q4_1.gguf
+default_sha=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+summary=$OUT/summary.md
+cli=$build/bin/hipreader-cli
+phases=("$@")
+[ ${#phases[@]} -eq 0 ] && phases=(build model test-gpu test-all bench-kernels sdpa bench-default bench-8b)
+
+note() { echo "$*" | tee -a "$summary"; }
+
+setup() {
+    if [ ! -f $sysroot/.unpacked ]; then
+        mkdir -p $sysroot
+        if [ -f .device/sysroot.tar.xz ]; then
+            tar xJf .device/sysroot.tar.xz -C $sysroot
+        else
+            for f in .device/debs/*.deb; do dpkg -x "$f" $sysroot; done
+        fi
+        touch $sysroot/.unpacked
+    fi
+    lib=$sysroot/usr/lib/x86_64-linux-gnu
+    export LD_LIBRARY_PATH=$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
+    export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$sysroot
+    export QT_QPA_PLATFORM=offscreen
+    [ -f $default_model ] && export HIPREADER_MODEL=$default_model
+}
+
+phase_build() {
+    local start=$SECONDS
+    if [ ! -f $build/build.ninja ]; then
+        cmake -S "$root" -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHIPREADER_GUI=OFF \
+            -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$lib/cmake \
+            -DCMAKE_INCLUDE_PATH=$sysroot/usr/include \
+            -DCMAKE_LIBRARY_PATH="$lib;$lib/openblas-pthread" -DQT_HOST_PATH=$sysroot/usr \
+            -DPKG_CONFIG_EXECUTABLE=$sysroot/usr/bin/pkgconf >"$OUT/configure.log" 2>&1 ||
+            { tail -30 "$OUT/configure.log"; note "configure FAILED"; return 1; }
+    fi
+    cmake --build $build --parallel "$(nproc)" >"$OUT/build.log" 2>&1 ||
+        { grep -E "error|FAILED" "$OUT/build.log" | head -30; note "build FAILED"; return 1; }
+    note "build: ok in $((SECONDS - start)) s"
+}
+
+phase_model() {
+    mkdir -p $models
+    cp .device/model.part.* $models/ 2>/dev/null
+    if [ ! -f $default_model ] && [ -f $models/model.part.aa ] && [ -f $models/model.part.ab ]; then
+        cat $models/model.part.* >$default_model.tmp
+        if [ "$(sha256sum <$default_model.tmp | cut -c1-64)" = $default_sha ]; then
+            mv $default_model.tmp $default_model
+            rm -f $models/model.part.*
+        else
+            note "default model: checksum mismatch"
+            rm -f $default_model.tmp
+        fi
+    fi
+    [ -f $default_model ] && export HIPREADER_MODEL=$default_model
+    note "default model: $([ -f $default_model ] && echo present || echo "parts: $(ls $models)")"
+}
+
+run_suite() { # name [test functions...]
+    local name=$1
+    shift
+    $build/bin/$name "$@" >"$OUT/$name.log" 2>&1
+    local status=$?
+    note "$name $*: $(grep -E '^Totals' "$OUT/$name.log" | tail -1) (exit $status)"
+    grep -E '^(FAIL!|QINFO|SKIP)|Loc:' "$OUT/$name.log" | grep -v PASS | head -40
+}
+
+phase_test-gpu() {
+    run_suite test_cuda_kernels
+    if [ -f $default_model ]; then
+        run_suite test_cuda_model
+    else # the suite minus the default-model tests
+        run_suite test_cuda_model tinyModelsMatchCpu memoryReportComesFromTheDevice \
+            hipAttentionIsRefusedOrFallsBack tooLargeContextIsAnError
+    fi
+}
+
+phase_test-all() {
+    ctest --test-dir $build --output-on-failure --parallel 8 >"$OUT/ctest.log" 2>&1
+    note "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log")"
+    grep -E "Failed|\*\*\*" "$OUT/ctest.log" | head -20
+}
+
+phase_bench-kernels() {
+    $cli bench kernels ${BENCH_KERNELS_ARGS:-} >"$OUT/bench-kernels.md" 2>"$OUT/bench-kernels.log"
+    note "bench kernels: exit $?"
+    grep -E "^\||measured limits" "$OUT/bench-kernels.md" >>"$summary"
+}
+
+phase_sdpa() {
+    PYTHONUNBUFFERED=1 python3 scripts/bench_sdpa.py --json "$OUT/sdpa.json" \
+        >"$OUT/sdpa.md" 2>"$OUT/sdpa.log"
+    note "sdpa: exit $?"
+    grep -E "^\||SDPA on" "$OUT/sdpa.md" >>"$summary"
+}
+
+phase_bench-default() {
+    [ -f $default_model ] || { note "bench-default: no default model"; return 0; }
+    $cli bench generate --device cuda --context 8192 --prompt-tokens 128,1024,4096,8000 \
+        --gen-tokens 128 --repeat 3 >"$OUT/bench-default.md" 2>>"$OUT/bench.log"
+    $cli bench generate --device cpu --context 8192 --prompt-tokens 1024 --gen-tokens 32 \
+        --repeat 1 >>"$OUT/bench-default.md" 2>>"$OUT/bench.log"
+    grep -E "^\| [^-m]" "$OUT/bench-default.md" >>"$summary"
+}
+
+phase_bench-8b() {
+    mkdir -p $models
+    for type in Q4_K Q8_0 F16; do
+        local file=$models/llama3-8b-random-$type.gguf
+        [ -f $file ] || $cli make-model --shape llama3-8b --type $type --out $file \
+            >>"$OUT/make-model.log" 2>&1 || note "make-model $type FAILED"
+    done
+    local args="--device cuda --context 33000 --gen-tokens 64 --repeat 2"
+    $cli bench generate --model $models/llama3-8b-random-Q4_K.gguf $args \
+        --prompt-tokens 512,4096,32768 >"$OUT/bench-8b.md" 2>>"$OUT/bench.log"
+    $cli bench generate --model $models/llama3-8b-random-Q8_0.gguf $args \
+        --prompt-tokens 512,4096 >>"$OUT/bench-8b.md" 2>>"$OUT/bench.log"
+    $cli bench generate --model $models/llama3-8b-random-F16.gguf $args \
+        --prompt-tokens 512,4096 >>"$OUT/bench-8b.md" 2>>"$OUT/bench.log"
+    grep -E "^\| [^-m]" "$OUT/bench-8b.md" >>"$summary"
+}
+
+: >"$summary"
+setup
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$summary"
+for phase in "${phases[@]}"; do
+    echo "=== $phase" >&2
+    "phase_$phase" || [ "$phase" != build ] || break
+done
+echo
+echo "==================== summary ($(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null))"
+cat "$summary"

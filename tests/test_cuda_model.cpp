@@ -1,0 +1,262 @@
+// Whole models on the CUDA backend against the CPU reference: the tiny random model of every
+// architecture path (tests/data/tiny_*.gguf), the default model's logits over a real prompt, and a
+// greedy decode of 64 tokens that must pick the same tokens on both backends. Also the engine's
+// CUDA-specific behaviour: memory report, HiP refused or sent to the CPU, out-of-memory errors.
+// Skipped when there is no GPU.
+
+#include "test_cuda_support.h"
+#include "test_support.h"
+
+#include <hip/engine.h>
+#include <hip/session.h>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace cudatest;
+
+namespace {
+
+hip::LoadOptions optionsFor(const std::filesystem::path& model, hip::Device device,
+                            int64_t context) {
+    hip::LoadOptions options;
+    options.model = model;
+    options.device = device;
+    options.contextTokens = context;
+    return options;
+}
+
+// Logits of every token: the first `prefill` tokens in one call, the others one at a time (the
+// decode path: matrix-vector kernels and CUDA graphs on the GPU).
+hip::Result<std::vector<float>> logitsOf(hip::Engine& engine, const std::vector<int32_t>& tokens,
+                                         size_t prefill) {
+    auto session = engine.newSession();
+    auto logits = session->evaluate({tokens.begin(), tokens.begin() + ptrdiff_t(prefill)}, true);
+    if (!logits) return logits.status();
+    for (size_t t = prefill; t < tokens.size(); ++t) {
+        auto next = session->evaluate({tokens[t]}, false);
+        if (!next) return next.status();
+        logits->insert(logits->end(), next->begin(), next->end());
+    }
+    return logits;
+}
+
+struct Comparison {
+    double relative = 0.0; // ||gpu - cpu|| / ||cpu|| over all logits
+    double largest = 0.0;  // max |gpu - cpu|
+    int argmaxMismatches = 0;
+};
+
+Comparison compare(const std::vector<float>& gpu, const std::vector<float>& cpu, int64_t vocab) {
+    Comparison c;
+    c.relative = relativeError(gpu, cpu);
+    for (size_t i = 0; i < cpu.size(); ++i)
+        c.largest = std::max(c.largest, double(std::abs(gpu[i] - cpu[i])));
+    for (size_t row = 0; row < cpu.size() / size_t(vocab); ++row) {
+        const float* a = gpu.data() + row * size_t(vocab);
+        const float* b = cpu.data() + row * size_t(vocab);
+        if (std::max_element(a, a + vocab) - a != std::max_element(b, b + vocab) - b)
+            ++c.argmaxMismatches;
+    }
+    return c;
+}
+
+} // namespace
+
+class TestCudaModel : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { CUDATEST_REQUIRE_GPU(); }
+    void tinyModelsMatchCpu_data();
+    void tinyModelsMatchCpu();
+    void defaultModelLogitsMatchCpu();
+    void greedyDecodeMatchesCpu();
+    void memoryReportComesFromTheDevice();
+    void hipAttentionIsRefusedOrFallsBack();
+    void tooLargeContextIsAnError();
+};
+
+void TestCudaModel::tinyModelsMatchCpu_data() {
+    QTest::addColumn<QString>("file");
+    for (const char* file :
+         {"tiny_qwen2.gguf", "tiny_llama_float.gguf", "tiny_llama_legacy.gguf",
+          "tiny_llama_kquant.gguf", "tiny_llama_rope_linear.gguf", "tiny_llama_rope_freqs.gguf"})
+        QTest::newRow(file) << QString(file);
+}
+
+void TestCudaModel::tinyModelsMatchCpu() {
+    QFETCH(QString, file);
+    const std::filesystem::path path = hiptest::dataDir() / file.toStdString();
+    const std::vector<int32_t> tokens = {1,  79,  217, 32, 70, 103, 101, 291, 256, 293, 318, 27,
+                                         48, 278, 27,  55, 60, 292, 117, 86,  56,  148, 189, 256};
+    std::vector<float> logits[2];
+    int64_t vocab = 0;
+    for (int gpu = 0; gpu < 2; ++gpu) {
+        auto engine =
+            hip::Engine::load(optionsFor(path, gpu ? hip::Device::Cuda : hip::Device::Cpu, 128));
+        QVERIFY2(engine.isOk(), engine.message().c_str());
+        vocab = (*engine)->info().vocabSize;
+        auto result = logitsOf(**engine, tokens, 16);
+        QVERIFY2(result.isOk(), result.message().c_str());
+        logits[gpu] = std::move(*result);
+    }
+    const Comparison c = compare(logits[1], logits[0], vocab);
+    qInfo("%s: relative error %.2e, largest difference %.2e, %d argmax mismatches",
+          qPrintable(file), c.relative, c.largest, c.argmaxMismatches);
+    QVERIFY2(c.relative < 1e-2, qPrintable(QString("relative error %1").arg(c.relative)));
+}
+
+// Prefill in chunks (cuBLAS, flash attention) and decode (matrix-vector kernels, graphs).
+void TestCudaModel::defaultModelLogitsMatchCpu() {
+    HIPTEST_REQUIRE_DEFAULT_MODEL();
+    std::vector<float> logits[2];
+    int64_t vocab = 0;
+    std::vector<int32_t> tokens;
+    for (int gpu = 0; gpu < 2; ++gpu) {
+        auto engine = hip::Engine::load(optionsFor(
+            hiptest::defaultModelPath(), gpu ? hip::Device::Cuda : hip::Device::Cpu, 2048));
+        QVERIFY2(engine.isOk(), engine.message().c_str());
+        vocab = (*engine)->info().vocabSize;
+        if (tokens.empty()) {
+            // A real text: the ids of a greedy continuation of a prompt on the CPU.
+            auto session = (*engine)->newSession();
+            hip::GenerateOptions options;
+            options.maxTokens = 300;
+            options.sampler.temperature = 0.0f;
+            auto answer = session->complete(
+                "Chapter One. The old lighthouse keeper climbed the stairs", options, {});
+            QVERIFY2(answer.isOk(), answer.message().c_str());
+            tokens = answer->tokens;
+            QVERIFY(tokens.size() > 100);
+        }
+        auto result = logitsOf(**engine, tokens, tokens.size() - 20);
+        QVERIFY2(result.isOk(), result.message().c_str());
+        logits[gpu] = std::move(*result);
+    }
+    const Comparison c = compare(logits[1], logits[0], vocab);
+    qInfo("SmolLM2 over %zu tokens: relative error %.2e, largest difference %.2e, %d of %zu "
+          "argmax differ",
+          tokens.size(), c.relative, c.largest, c.argmaxMismatches, tokens.size());
+    QVERIFY2(c.relative < 2e-2, qPrintable(QString("relative error %1").arg(c.relative)));
+    QVERIFY(c.argmaxMismatches <= int(tokens.size() / 50));
+}
+
+// Greedy decoding of 64 tokens after a real prompt. The GPU stores keys and values in fp16 and
+// runs prefill products with fp16 operands, so its logits differ from the CPU's by about 1e-3
+// relative: the tokens must be the same until the CPU's two best candidates are closer than
+// that (a near tie, which either backend may break either way).
+void TestCudaModel::greedyDecodeMatchesCpu() {
+    HIPTEST_REQUIRE_DEFAULT_MODEL();
+    constexpr int kSteps = 64;
+    constexpr float kNearTie = 0.1f; // logits; the largest CPU/GPU difference seen is ~0.07
+    std::vector<int32_t> prompt, generated[2];
+    std::vector<float> margins; // the CPU's top-1 minus top-2 logit at each step
+    for (int gpu = 0; gpu < 2; ++gpu) {
+        auto engine = hip::Engine::load(optionsFor(
+            hiptest::defaultModelPath(), gpu ? hip::Device::Cuda : hip::Device::Cpu, 2048));
+        QVERIFY2(engine.isOk(), engine.message().c_str());
+        if (prompt.empty()) {
+            auto session = (*engine)->newSession();
+            hip::GenerateOptions options;
+            options.maxTokens = 60;
+            options.sampler.temperature = 0.0f;
+            auto answer = session->complete("The lighthouse keeper looked at the storm and said",
+                                            options, {});
+            QVERIFY2(answer.isOk(), answer.message().c_str());
+            prompt = answer->tokens;
+        }
+        auto session = (*engine)->newSession();
+        auto logits = session->evaluate(prompt, false);
+        for (int step = 0; step < kSteps; ++step) {
+            QVERIFY2(logits.isOk(), logits.message().c_str());
+            std::vector<float>& row = *logits;
+            const auto best = std::max_element(row.begin(), row.end());
+            generated[gpu].push_back(int32_t(best - row.begin()));
+            if (!gpu) {
+                const float top = *best;
+                *best = -INFINITY;
+                margins.push_back(top - *std::max_element(row.begin(), row.end()));
+            }
+            logits = session->evaluate({generated[gpu].back()}, false);
+        }
+    }
+    size_t same = 0;
+    while (same < generated[0].size() && generated[0][same] == generated[1][same])
+        ++same;
+    qInfo("%zu of %d greedy tokens identical after a %zu-token prompt%s", same, kSteps,
+          prompt.size(),
+          same < size_t(kSteps)
+              ? qPrintable(QString("; at step %1 the CPU's two best logits were %2 apart")
+                               .arg(same)
+                               .arg(margins[same]))
+              : "");
+    if (same < size_t(kSteps))
+        QVERIFY2(margins[same] < kNearTie,
+                 "the GPU picked another token where the CPU's choice was clear");
+}
+
+void TestCudaModel::memoryReportComesFromTheDevice() {
+    const std::filesystem::path path = hiptest::dataDir() / "tiny_llama_kquant.gguf";
+    auto engine = hip::Engine::load(optionsFor(path, hip::Device::Cuda, 4096));
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    auto session = (*engine)->newSession();
+    QVERIFY(session->evaluate({1, 2, 3}, false).isOk());
+    const hip::MemoryReport report = (*engine)->memory();
+    qInfo("%s: weights %llu, KV %llu, scratch %llu, free %llu of %llu bytes", report.device.c_str(),
+          (unsigned long long)report.weightBytes, (unsigned long long)report.kvDeviceBytes,
+          (unsigned long long)report.scratchBytes, (unsigned long long)report.deviceFreeBytes,
+          (unsigned long long)report.deviceTotalBytes);
+    QVERIFY(report.device.find("CUDA") != std::string::npos);
+    QCOMPARE(report.kvHostBytes, uint64_t(0));
+    QCOMPARE(report.kvDeviceBytes,
+             uint64_t(4096) * (*engine)->info().kvBytesPerToken); // allocated whole
+    QVERIFY(report.weightBytes > 0 && report.scratchBytes > 0);
+    QVERIFY(report.deviceTotalBytes > report.deviceFreeBytes && report.deviceFreeBytes > 0);
+}
+
+void TestCudaModel::hipAttentionIsRefusedOrFallsBack() {
+    const std::filesystem::path path = hiptest::dataDir() / "tiny_llama_kquant.gguf";
+    hip::LoadOptions options = optionsFor(path, hip::Device::Cuda, 4096);
+    options.attention = *hip::AttentionConfig::preset("hip-3k");
+    auto refused = hip::Engine::load(options);
+    QVERIFY(!refused.isOk());
+    QCOMPARE(refused.status().code(), hip::ErrorCode::Unsupported);
+    QVERIFY(refused.message().find("CPU") != std::string::npos);
+
+    options.allowCpuFallback = true;
+    auto fallback = hip::Engine::load(options);
+    QVERIFY2(fallback.isOk(), fallback.message().c_str());
+    QCOMPARE((*fallback)->warnings().size(), size_t(1));
+    qInfo("%s", (*fallback)->warnings()[0].c_str());
+    QVERIFY((*fallback)->memory().device.find("CPU") != std::string::npos);
+
+    // Switching a GPU engine to HiP later is refused too.
+    auto dense = hip::Engine::load(optionsFor(path, hip::Device::Cuda, 4096));
+    QVERIFY(dense.isOk());
+    QCOMPARE((*dense)->setAttention(*hip::AttentionConfig::preset("hip-3k")).code(),
+             hip::ErrorCode::Unsupported);
+}
+
+void TestCudaModel::tooLargeContextIsAnError() {
+    const std::filesystem::path path = hiptest::dataDir() / "tiny_llama_kquant.gguf";
+    const int64_t huge = int64_t(1) << 34;
+    auto refused = hip::Engine::load(optionsFor(path, hip::Device::Cuda, huge));
+    QVERIFY(!refused.isOk());
+    QCOMPARE(refused.status().code(), hip::ErrorCode::OutOfMemory);
+    qInfo("%s", refused.message().c_str());
+
+    // Past the estimate, the allocation itself fails with what was needed and what was free.
+    hip::LoadOptions options = optionsFor(path, hip::Device::Cuda, huge);
+    options.allowOverMemory = true;
+    auto engine = hip::Engine::load(options);
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    auto session = (*engine)->newSession();
+    auto result = session->evaluate({1, 2, 3}, false);
+    QVERIFY(!result.isOk());
+    QCOMPARE(result.status().code(), hip::ErrorCode::OutOfMemory);
+    qInfo("%s", result.message().c_str());
+    QVERIFY(result.message().find("free") != std::string::npos);
+}
+
+QTEST_GUILESS_MAIN(TestCudaModel)
+#include "test_cuda_model.moc"

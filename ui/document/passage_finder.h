@@ -1,0 +1,39 @@
+#pragma once
+// From weights on KV positions (attention mass, HiP's selection counts) or a range of positions
+// back to the pages and passages of the document they stand for.
+
+#include "document/document_text.h"
+#include "document/document_tokens.h"
+#include "document/passage.h"
+
+#include <hip/attention_trace.h>
+
+#include <span>
+#include <vector>
+
+namespace hip::doc {
+
+struct PassageOptions {
+    int maxPages = 5;
+    int maxPassagesPerPage = 2;
+    int maxQuoteCharacters = 160;
+    // A passage grows from its heaviest token to the sentence around it, but no further.
+    int maxPassageBytes = 600;
+};
+
+// The weight of each KV position in a trace: the attention mass where the engine recorded it,
+// else how often HiP selected the position.
+std::vector<float> attentionWeights(const hip::AttentionTrace& trace);
+
+// The pages the weights fall on most, heaviest first, each with its heaviest passages: the
+// sentences around the heaviest tokens, merged where they overlap.
+std::vector<PageAttention> attendedPages(const DocumentText& document, const DocumentTokens& tokens,
+                                         std::span<const float> weights,
+                                         const PassageOptions& options = {});
+
+// The text KV positions `positions` stand for, one passage per page it covers, in page order;
+// a passage's weight is its share of the text.
+std::vector<Passage> passagesOf(const DocumentText& document, const DocumentTokens& tokens,
+                                hip::KeyRange positions, int maxQuoteCharacters = 160);
+
+} // namespace hip::doc
