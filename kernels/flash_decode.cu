@@ -12,7 +12,7 @@
 // cp.async, two tiles in flight, and rotates the keys in registers: after ldmatrix, a lane holds
 // both values of its NORM pairs in one register, and both halves of its NEOX pairs in the
 // fragments of two k-steps. The warps' partial results meet in shared memory; the ranges are
-// merged by their log-sum-exp in a second kernel.
+// merged by their log-sum-exp in the block that finishes last.
 
 namespace hip::kernels {
 namespace {
@@ -107,7 +107,6 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
     const T* keys = static_cast<const T*>(a.kv.keys) + kvHead * a.kv.capacity * D;
     const T* values = static_cast<const T*>(a.kv.values) + kvHead * a.kv.capacity * D;
     auto tileStart = [&](int j) { return begin + (int64_t(j) * kWarps + warp) * kTileKeys; };
-    // Keys past the range are zero-filled: a zero probability times garbage could be NaN.
     const int pairs = a.rope.dims / 2;
     auto stageKeys = [&](int j) {
         return reinterpret_cast<T*>(stages + (j % kStages) * Layout::kStageBytes);
@@ -131,8 +130,12 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
         for (int i = lane; i < pairs / 2; i += 32) // two pairs per 16 bytes
             copyAsync16(stageAngles(j) + 2 * i, a.rope.cosSin + first * pairs + 2 * i, true);
     };
-    // One commit per stage even without a tile, so that waiting for "all but the newest" always
-    // means "tile j has landed".
+    // The angles of offsets 0..15 (rows 0..15 of the table) in their own copy group, then one
+    // group per stage, even without a tile, so that waiting for "all but the newest" always means
+    // "tile j has landed".
+    for (int i = int(threadIdx.x); i < kTileKeys * pairs / 2; i += kThreads)
+        copyAsync16(smallAngles + 2 * i, a.rope.cosSin + 2 * i, true);
+    commitAsyncCopies();
 #pragma unroll
     for (int j = 0; j < kStages; ++j) {
         if (j < myTiles) load(j);
@@ -140,19 +143,26 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
     }
 
     // The query heads, rotated at the query position and scaled for exp2, as the rows of a tile
-    // that every warp reads its A fragments from (rows past the group are zero).
+    // that every warp reads its A fragments from (rows past the group are zero). The loop is
+    // unrolled with predicated loads so that all of them are in flight at once.
     const int g = lane / 4, c = 2 * (lane % 4);
     const float qScale = a.scale * kLog2e;
-    for (int i = int(threadIdx.x); i < kMaxRows * D; i += kThreads) {
-        const int row = i / D, col = i % D;
-        const float x = row < group ? rotatedQueryValue(a.q + (kvHead * group + row) * D, col,
-                                                        length - 1, a.rope) *
-                                          qScale
-                                    : 0.0f;
-        queryTile[row * Layout::kStride + col] = fromFloat<T>(x);
+    constexpr int kQueryValues = kMaxRows * D / kThreads;
+    float queryValues[kQueryValues];
+#pragma unroll
+    for (int k = 0; k < kQueryValues; ++k) {
+        const int i = int(threadIdx.x) + k * kThreads, row = i / D, col = i % D;
+        queryValues[k] = row < group ? rotatedQueryValue(a.q + (kvHead * group + row) * D, col,
+                                                         length - 1, a.rope) *
+                                           qScale
+                                     : 0.0f;
     }
-    for (int i = int(threadIdx.x); i < kTileKeys * pairs; i += kThreads)
-        smallAngles[i] = a.rope.cosSin[i];
+#pragma unroll
+    for (int k = 0; k < kQueryValues; ++k) {
+        const int i = int(threadIdx.x) + k * kThreads;
+        queryTile[(i / D) * Layout::kStride + i % D] = fromFloat<T>(queryValues[k]);
+    }
+    waitAsyncCopies<kStages>(); // the angle rows
     __syncthreads();
 
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
@@ -299,26 +309,35 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
             p[1] = sum;
         }
     }
-}
 
-template <int D> __global__ void mergeRangesKernel(DecodeAttention a) {
-    const int h = int(blockIdx.x), d = int(threadIdx.x);
-    const int64_t length = *a.length;
-    const int64_t perRange = rangeKeys(length, a.splits);
+    // The last block of this KV head to finish merges every range's partial results (no second
+    // launch); the counter is reset for the next step.
     const int64_t ranges = (length + perRange - 1) / perRange;
-    const float* first = a.partials + int64_t(h) * a.splits * (D + 2);
-    float maxScore = -INFINITY;
-    for (int64_t r = 0; r < ranges; ++r)
-        maxScore = fmaxf(maxScore, first[r * (D + 2)]);
-    float sum = 0.0f, value = 0.0f;
-    for (int64_t r = 0; r < ranges; ++r) {
-        const float* p = first + r * (D + 2);
-        const float weight = exp2f(p[0] - maxScore);
-        sum += p[1] * weight;
-        value += p[2 + d] * weight;
+    __threadfence();
+    __syncthreads();
+    __shared__ bool lastBlock;
+    if (threadIdx.x == 0) lastBlock = atomicAdd(a.rangesDone + kvHead, 1) == int(ranges) - 1;
+    __syncthreads();
+    if (!lastBlock) return;
+    __threadfence();
+    for (int i = int(threadIdx.x); i < group * D; i += kThreads) {
+        const int head = kvHead * group + i / D, d = i % D;
+        // Other blocks wrote these: read them from L2, past this SM's L1.
+        const float* first = a.partials + int64_t(head) * a.splits * (D + 2);
+        float maxScore = -INFINITY;
+        for (int64_t r = 0; r < ranges; ++r)
+            maxScore = fmaxf(maxScore, __ldcg(first + r * (D + 2)));
+        float sum = 0.0f, value = 0.0f;
+        for (int64_t r = 0; r < ranges; ++r) {
+            const float* p = first + r * (D + 2);
+            const float weight = exp2f(__ldcg(p) - maxScore);
+            sum += __ldcg(p + 1) * weight;
+            value += __ldcg(p + 2 + d) * weight;
+        }
+        a.out[head * D + d] = value / sum;
+        if (a.logSumExp && d == 0) a.logSumExp[head] = maxScore + log2f(sum);
     }
-    a.out[h * D + d] = value / sum;
-    if (a.logSumExp && d == 0) a.logSumExp[h] = maxScore + log2f(sum);
+    if (threadIdx.x == 0) a.rangesDone[kvHead] = 0;
 }
 
 template <class T, int D> cudaError_t launch(const DecodeAttention& a, cudaStream_t stream) {
@@ -331,9 +350,6 @@ template <class T, int D> cudaError_t launch(const DecodeAttention& a, cudaStrea
     }
     const dim3 grid(unsigned(a.splits), unsigned(a.kv.kvHeads));
     kernel<<<grid, kThreads, kSharedBytes, stream>>>(a);
-    const cudaError_t status = cudaGetLastError();
-    if (status != cudaSuccess) return status;
-    mergeRangesKernel<D><<<unsigned(a.heads), D, 0, stream>>>(a);
     return cudaGetLastError();
 }
 

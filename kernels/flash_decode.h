@@ -1,7 +1,7 @@
 #pragma once
 // Exact attention of one query row over the whole KV cache (decoding), split over the keys so
 // that long contexts fill the GPU: each block reduces a range of keys for all query heads of one
-// KV head, and a second kernel merges the ranges with their log-sum-exp.
+// KV head, and the last block of each KV head merges the ranges with their log-sum-exp.
 
 #include "kernels/kernel_types.h"
 
@@ -16,6 +16,7 @@ struct DecodeAttention {
     const int32_t* length = nullptr; // device memory: keys [0, *length) are attended
     int32_t splits = 1;              // key ranges (see decodeSplits)
     float* partials = nullptr;       // heads * splits * (headDim + 2) floats of scratch
+    int* rangesDone = nullptr;       // kv.kvHeads counters, zero before the first call (and after)
     float* out = nullptr;            // heads * headDim
     float* logSumExp = nullptr;      // optional, per head: log2 of sum_j 2^(score_j * log2 e)
 };

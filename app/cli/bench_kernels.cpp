@@ -426,6 +426,8 @@ public:
         a.length = deviceLength;
         a.splits = hip::kernels::decodeSplits(layers[0], device_.multiprocessors);
         a.partials = arena_.array<float>(uint64_t(heads) * a.splits * (headDim + 2));
+        a.rangesDone = arena_.array<int>(uint64_t(kvHeads));
+        check(cudaMemset(a.rangesDone, 0, uint64_t(kvHeads) * sizeof(int)), "cudaMemset");
         a.out = arena_.array<float>(uint64_t(heads) * headDim);
         const double us = timeMicroseconds(
             [&](int i) {

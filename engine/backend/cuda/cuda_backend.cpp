@@ -205,7 +205,7 @@ Result<std::unique_ptr<KvCache>> CudaBackend::createKvCache(const KvCacheShape& 
     layer.capacity = shape.capacity;
     layer.type = options_.kvType;
     const int32_t splits = kernels::decodeSplits(layer, device_.multiprocessors);
-    auto cache = CudaKvCache::create(shape, options_.kvType, splits, pool_);
+    auto cache = CudaKvCache::create(shape, options_.kvType, splits, pool_, stream_);
     HIP_TRY(cache);
     maxCapacity_ = std::max(maxCapacity_, shape.capacity);
     return std::unique_ptr<KvCache>(std::move(*cache));
@@ -530,6 +530,7 @@ Status CudaBackend::attention(KvCache& cache, int32_t layer, int64_t start, Act 
                 d.length = length;
                 d.splits = kv.splits();
                 d.partials = kv.partials();
+                d.rangesDone = kv.rangesDone();
                 d.out = out.data;
                 d.logSumExp = mass ? kv.logSumExp() : nullptr;
                 if (mass && !graph_.recording())

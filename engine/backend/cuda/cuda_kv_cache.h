@@ -1,7 +1,8 @@
 #pragma once
 // The KV cache in GPU memory: per layer and KV head, `capacity` rows of fp16/bf16 keys (stored
 // unrotated, as on the CPU) and values, allocated whole when the cache is made, plus the small
-// per-cache buffers of decode attention (split partials, log-sum-exp, attention mass).
+// per-cache buffers of decode attention (split partials, log-sum-exp, attention mass, the
+// counters that find each KV head's last range).
 
 #include "backend/backend.h"
 #include "backend/cuda/device_pool.h"
@@ -16,8 +17,10 @@ public:
     // Decode attention may use up to kMaxGroup query heads per KV head.
     static constexpr int32_t kMaxGroup = 16;
 
-    static Result<std::unique_ptr<CudaKvCache>>
-    create(const KvCacheShape& shape, kernels::Half16 type, int32_t splits, DevicePool& pool);
+    // Clears the decode counters on `stream` and waits for it.
+    static Result<std::unique_ptr<CudaKvCache>> create(const KvCacheShape& shape,
+                                                       kernels::Half16 type, int32_t splits,
+                                                       DevicePool& pool, cudaStream_t stream);
 
     int64_t tokens() const override { return tokens_; }
     int64_t capacity() const override { return shape_.capacity; }
@@ -37,6 +40,7 @@ public:
     float* partials() const { return scratch_.as<float>(); }
     float* logSumExp() const { return partials() + partialFloats(); }
     float* mass() const { return logSumExp() + int64_t(kMaxGroup) * shape_.kvHeads; }
+    int* rangesDone() const { return reinterpret_cast<int*>(mass() + shape_.capacity); }
 
 private:
     CudaKvCache(const KvCacheShape& shape, kernels::Half16 type, int32_t splits)

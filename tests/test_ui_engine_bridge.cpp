@@ -1,0 +1,173 @@
+// The engine bridge with the default model on the CPU: requests go to the engine thread and
+// results come back as signals on the GUI thread; a load and an answer can be cancelled; a book
+// longer than the context is refused, or read up to the pages that fit when asked, never cut
+// silently; answer text arrives coalesced.
+
+#include "bridge/engine_bridge.h"
+#include "document/document_reader.h"
+#include "test_ui_support.h"
+
+#include <QThread>
+
+using namespace hip::ui;
+
+namespace {
+
+hip::LoadOptions fastOptions(int64_t context = 2048) {
+    QTemporaryDir scratch;
+    AppSettings settings(scratch.filePath(QStringLiteral("s.ini")));
+    uitest::configureFastModel(settings);
+    settings.setContextTokens(context);
+    return settings.loadOptions(hip::Device::Cpu);
+}
+
+DocumentPtr readBook(const QString& path) {
+    auto text = hip::doc::readDocument(path);
+    if (!text) qFatal("%s", text.message().c_str());
+    return std::make_shared<const hip::doc::DocumentText>(std::move(*text));
+}
+
+// Waits for `finished(operation)`; fails the test after `seconds`.
+bool waitFinished(EngineBridge& bridge, Operation operation, int seconds = 120) {
+    QSignalSpy finished(&bridge, &EngineBridge::finished);
+    while (finished.wait(seconds * 1000))
+        for (const auto& args : finished)
+            if (args.at(0).value<Operation>() == operation) return true;
+    return false;
+}
+
+} // namespace
+
+class TestUiEngineBridge : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir folder_;
+    QString book_;
+
+private slots:
+    void initTestCase() {
+        HIPTEST_REQUIRE_DEFAULT_MODEL();
+        book_ = uitest::writeBook(folder_);
+    }
+
+    void estimateComesBackAsASignal() {
+        EngineBridge bridge;
+        QSignalSpy estimated(&bridge, &EngineBridge::memoryEstimated);
+        bridge.estimateMemory(fastOptions());
+        QVERIFY(estimated.wait(10000));
+        const auto estimate = estimated.takeFirst().at(0).value<hip::MemoryEstimate>();
+        QVERIFY(estimate.weightBytes > 0);
+        QCOMPARE(estimate.contextTokens, int64_t(2048));
+        QVERIFY(!bridge.isBusy());
+    }
+
+    void cancelledLoadLeavesNoModel() {
+        EngineBridge bridge;
+        QSignalSpy failed(&bridge, &EngineBridge::failed);
+        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(bridge.isBusy());
+        QVERIFY(!bridge.loadModel(fastOptions(), false)); // one operation at a time
+        bridge.cancel();
+        QVERIFY(waitFinished(bridge, Operation::LoadModel));
+        QCOMPARE(failed.count(), 1);
+        QCOMPARE(failed.at(0).at(2).value<hip::ErrorCode>(), hip::ErrorCode::Cancelled);
+        QVERIFY(!bridge.hasModel());
+        QVERIFY(!bridge.isBusy());
+    }
+
+    void readsAndAnswersStreamingCoalescedText() {
+        EngineBridge bridge;
+        QSignalSpy memory(&bridge, &EngineBridge::memorySampled);
+        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(waitFinished(bridge, Operation::LoadModel));
+        QVERIFY(bridge.hasModel());
+        QCOMPARE(bridge.model()->contextTokens, int64_t(2048));
+        QVERIFY(memory.count() > 0 || memory.wait(2000));
+        QVERIFY(memory.last().at(0).value<MemorySample>().report.weightBytes > 0);
+
+        QSignalSpy progress(&bridge, &EngineBridge::readingProgress);
+        QSignalSpy read(&bridge, &EngineBridge::documentRead);
+        QVERIFY(bridge.readDocument(readBook(book_), false));
+        QVERIFY(waitFinished(bridge, Operation::ReadDocument));
+        QCOMPARE(read.count(), 1);
+        QVERIFY(progress.count() > 0);
+        const auto tokens = read.at(0).at(0).value<DocumentTokensPtr>();
+        QVERIFY(tokens->count() > 100);
+
+        QSignalSpy text(&bridge, &EngineBridge::answerText);
+        QSignalSpy finished(&bridge, &EngineBridge::answerFinished);
+        hip::GenerateOptions options;
+        options.maxTokens = 16;
+        QVERIFY(bridge.ask(QStringLiteral("What is the name of the cat?"), options));
+        QVERIFY(waitFinished(bridge, Operation::Answer));
+        QCOMPARE(finished.count(), 1);
+        const auto outcome = finished.at(0).at(0).value<AnswerOutcome>();
+        QString streamed;
+        for (const auto& args : text)
+            streamed += args.at(0).toString();
+        QCOMPARE(streamed, outcome.text); // everything arrived, and arrived before the end
+        QVERIFY(text.count() >= 1);
+        QVERIFY(text.count() <= outcome.stats.generatedTokens); // coalesced, never more than tokens
+        QVERIFY(outcome.attention);
+        QVERIFY(!outcome.attention->pages.empty());
+    }
+
+    void cancelStopsAnAnswer() {
+        EngineBridge bridge;
+        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(waitFinished(bridge, Operation::LoadModel));
+        hip::GenerateOptions options;
+        options.maxTokens = 400;
+        QSignalSpy text(&bridge, &EngineBridge::answerText);
+        QSignalSpy finished(&bridge, &EngineBridge::answerFinished);
+        QVERIFY(bridge.ask(QStringLiteral("Write a long story about the sea."), options));
+        QVERIFY(text.wait(30000));
+        bridge.cancel();
+        QVERIFY(waitFinished(bridge, Operation::Answer, 30));
+        QCOMPARE(finished.count(), 1);
+        const auto outcome = finished.at(0).at(0).value<AnswerOutcome>();
+        QCOMPARE(outcome.stopReason, hip::StopReason::Cancelled);
+        QVERIFY(outcome.stats.generatedTokens < 400);
+    }
+
+    void aBookLongerThanTheContextIsNeverCutSilently() {
+        // About 2,200 tokens of text (pages of about 800) against a context of 1,536.
+        const QString path = folder_.filePath(QStringLiteral("long.txt"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 160; ++i)
+            file.write(QStringLiteral("Sentence number %1 tells of the tide and the wind.\n")
+                           .arg(i)
+                           .toUtf8());
+        file.close();
+        const DocumentPtr book = readBook(path);
+        QVERIFY(book->pages.size() >= 2);
+
+        EngineBridge bridge;
+        QVERIFY(bridge.loadModel(fastOptions(1536), false));
+        QVERIFY(waitFinished(bridge, Operation::LoadModel));
+        QSignalSpy counted(&bridge, &EngineBridge::tokensCounted);
+        bridge.countTokens(book);
+        QVERIFY(counted.wait(10000));
+        QVERIFY(counted.at(0).at(0).toLongLong() > 1536);
+        QCOMPARE(counted.at(0).at(1).toLongLong(), 1536LL);
+
+        QSignalSpy failed(&bridge, &EngineBridge::failed);
+        QVERIFY(bridge.readDocument(book, false));
+        QVERIFY(waitFinished(bridge, Operation::ReadDocument));
+        QCOMPARE(failed.count(), 1);
+        QVERIFY2(failed.at(0).at(1).toString().contains(QStringLiteral("fits")),
+                 qPrintable(failed.at(0).at(1).toString()));
+
+        QSignalSpy read(&bridge, &EngineBridge::documentRead);
+        QVERIFY(bridge.readDocument(book, true));
+        QVERIFY(waitFinished(bridge, Operation::ReadDocument));
+        QVERIFY2(read.count() == 1, qPrintable(failed.last().at(1).toString()));
+        const int pagesRead = read.at(0).at(1).toInt();
+        QVERIFY(pagesRead >= 1 && pagesRead < int(book->pages.size()));
+        QVERIFY(read.at(0).at(0).value<DocumentTokensPtr>()->count() <= 1536);
+    }
+};
+
+QTEST_MAIN(TestUiEngineBridge)
+#include "test_ui_engine_bridge.moc"

@@ -1,0 +1,104 @@
+#pragma once
+// What travels between the engine's thread and the GUI thread. Everything here is a value or a
+// shared pointer to immutable data: once sent, nobody changes it, so either thread may read it.
+
+#include "document/document_text.h"
+#include "document/document_tokens.h"
+#include "document/ingest_progress.h"
+#include "document/passage.h"
+
+#include <hip/attention_config.h>
+#include <hip/evaluation.h>
+#include <hip/generation.h>
+#include <hip/memory_report.h>
+#include <hip/model_info.h>
+#include <hip/status.h>
+
+#include <QMetaType>
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace hip::ui {
+
+// What the engine thread does, one at a time. Every request ends with EngineWorker::finished.
+enum class Operation {
+    EstimateMemory,
+    LoadModel,
+    CountTokens,
+    ReadDocument,
+    Answer,
+    AttentionMask,
+    MeasureLocality,
+    MeasureWindow,
+};
+
+// A loaded model as the GUI describes it.
+struct ModelSummary {
+    hip::ModelInfo info;
+    hip::AttentionConfig attention;
+    int64_t contextTokens = 0; // KV capacity of the session
+    QString device;            // "CPU (2 threads)", the GPU's name
+    bool onGpu = false;
+};
+
+// One reading of Engine::memory(), with when it was taken.
+struct MemorySample {
+    qint64 msecsSinceEpoch = 0;
+    hip::MemoryReport report;
+};
+
+// Where attention went over the whole document while answering. `weights` has one entry per KV
+// position (attention mass, or HiP's selection counts where the engine had no mass); the GUI
+// reads pages and heat from it.
+struct AttentionSummary {
+    std::vector<float> weights;
+    std::vector<doc::PageAttention> pages; // heaviest first: the answer's sources
+    std::vector<float> pageHeat;           // per page, its share of the document's attention
+};
+using AttentionSummaryPtr = std::shared_ptr<const AttentionSummary>;
+
+struct AnswerOutcome {
+    QString text;
+    hip::StopReason stopReason = hip::StopReason::EndOfTurn;
+    hip::GenerationStats stats;
+    AttentionSummaryPtr attention; // null when nothing was generated
+};
+
+// HiP's selection in one layer while answering, rasterized: one row per generated token (query),
+// `keyBins` columns over the key positions [0, contextTokens). A cell holds the share of its key
+// positions that were selected (0..1). Sinks and the window are always attended and not in it.
+struct AttentionMask {
+    int layer = 0;
+    int keyBins = 0;
+    int64_t contextTokens = 0;    // key positions covered by the bins
+    std::vector<int64_t> queries; // KV position of each row's query token
+    std::vector<float> cells;     // rows * keyBins, row-major
+    int64_t documentBegin = 0;    // KV positions of the document, to mark on the axis
+    int64_t documentEnd = 0;
+    int32_t sinkTokens = 0; // from the attention configuration
+    int32_t windowTokens = 0;
+    bool denseLayer = false; // the layer ran dense: every key attended, nothing selected
+    QString note;            // why the mask is empty, for a person
+};
+using AttentionMaskPtr = std::shared_ptr<const AttentionMask>;
+
+using DocumentPtr = std::shared_ptr<const doc::DocumentText>;
+using DocumentTokensPtr = std::shared_ptr<const doc::DocumentTokens>;
+using LocalityReportPtr = std::shared_ptr<const hip::eval::LocalityReport>;
+
+} // namespace hip::ui
+
+Q_DECLARE_METATYPE(hip::ui::Operation)
+Q_DECLARE_METATYPE(hip::ErrorCode)
+Q_DECLARE_METATYPE(hip::ui::ModelSummary)
+Q_DECLARE_METATYPE(hip::ui::MemorySample)
+Q_DECLARE_METATYPE(hip::ui::AttentionSummaryPtr)
+Q_DECLARE_METATYPE(hip::ui::AnswerOutcome)
+Q_DECLARE_METATYPE(hip::ui::AttentionMaskPtr)
+Q_DECLARE_METATYPE(hip::ui::DocumentTokensPtr)
+Q_DECLARE_METATYPE(hip::ui::LocalityReportPtr)
+Q_DECLARE_METATYPE(hip::doc::IngestEstimate)
+Q_DECLARE_METATYPE(hip::MemoryEstimate)

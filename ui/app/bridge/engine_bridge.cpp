@@ -1,0 +1,153 @@
+#include "bridge/engine_bridge.h"
+
+#include "bridge/engine_worker.h"
+
+namespace hip::ui {
+
+EngineBridge::EngineBridge(QObject* parent) : QObject(parent), worker_(new EngineWorker) {
+    thread_.setObjectName(QStringLiteral("engine"));
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+
+    coalesce_.setSingleShot(true);
+    coalesce_.setInterval(kCoalesceMs);
+    connect(&coalesce_, &QTimer::timeout, this, &EngineBridge::flushText);
+
+    // Results cross to the GUI thread queued (the worker lives on another thread).
+    connect(worker_, &EngineWorker::memoryEstimated, this, &EngineBridge::memoryEstimated);
+    connect(worker_, &EngineWorker::loadProgress, this, &EngineBridge::loadProgress);
+    connect(worker_, &EngineWorker::modelLoaded, this, [this](const ModelSummary& summary) {
+        model_ = summary;
+        emit modelLoaded(summary);
+    });
+    connect(worker_, &EngineWorker::tokensCounted, this, &EngineBridge::tokensCounted);
+    connect(worker_, &EngineWorker::readingProgress, this, &EngineBridge::readingProgress);
+    connect(worker_, &EngineWorker::documentRead, this, &EngineBridge::documentRead);
+    connect(worker_, &EngineWorker::answerPiece, this, &EngineBridge::onPiece);
+    connect(worker_, &EngineWorker::attentionUpdated, this, &EngineBridge::attentionUpdated);
+    connect(worker_, &EngineWorker::answerFinished, this, [this](const AnswerOutcome& outcome) {
+        flushText();
+        emit answerFinished(outcome);
+    });
+    connect(worker_, &EngineWorker::attentionMaskReady, this, &EngineBridge::attentionMaskReady);
+    connect(worker_, &EngineWorker::measureProgress, this, &EngineBridge::measureProgress);
+    connect(worker_, &EngineWorker::localityMeasured, this, &EngineBridge::localityMeasured);
+    connect(worker_, &EngineWorker::windowMeasured, this, &EngineBridge::windowMeasured);
+    connect(worker_, &EngineWorker::memorySampled, this, &EngineBridge::memorySampled);
+    connect(worker_, &EngineWorker::notice, this, &EngineBridge::notice);
+    connect(worker_, &EngineWorker::failed, this,
+            [this](Operation operation, const QString& message, hip::ErrorCode code) {
+                if (operation == Operation::Answer) flushText();
+                if (operation == Operation::LoadModel) model_.reset();
+                emit failed(operation, message, code);
+            });
+    connect(worker_, &EngineWorker::finished, this, &EngineBridge::onFinished);
+    thread_.start();
+}
+
+EngineBridge::~EngineBridge() {
+    cancel_.cancel();
+    thread_.quit();
+    thread_.wait();
+}
+
+bool EngineBridge::begin(Operation operation) {
+    if (busyWith_) return false;
+    busyWith_ = operation;
+    cancel_ = hip::CancelToken();
+    emit busyChanged(true);
+    return true;
+}
+
+void EngineBridge::onFinished(Operation operation) {
+    if (busyWith_ != operation) return; // a quick query finished
+    busyWith_.reset();
+    emit finished(operation);
+    emit busyChanged(false);
+}
+
+void EngineBridge::cancel() {
+    if (busyWith_) cancel_.cancel();
+}
+
+void EngineBridge::estimateMemory(const hip::LoadOptions& options) {
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, options] { w->estimateMemory(options); }, Qt::QueuedConnection);
+}
+
+void EngineBridge::countTokens(const DocumentPtr& document) {
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, document] { w->countTokens(document); }, Qt::QueuedConnection);
+}
+
+void EngineBridge::requestAttentionMask(int layer, int keyBins) {
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, layer, keyBins] { w->attentionMask(layer, keyBins); },
+        Qt::QueuedConnection);
+}
+
+bool EngineBridge::loadModel(const hip::LoadOptions& options, bool fallbackToCpu) {
+    if (!begin(Operation::LoadModel)) return false;
+    model_.reset();
+    QMetaObject::invokeMethod(
+        worker_,
+        [w = worker_, options, fallbackToCpu, cancel = cancel_] {
+            w->loadModel(options, fallbackToCpu, cancel);
+        },
+        Qt::QueuedConnection);
+    return true;
+}
+
+bool EngineBridge::readDocument(const DocumentPtr& document, bool onlyWhatFits) {
+    if (!begin(Operation::ReadDocument)) return false;
+    QMetaObject::invokeMethod(
+        worker_,
+        [w = worker_, document, onlyWhatFits, cancel = cancel_] {
+            w->readDocument(document, onlyWhatFits, cancel);
+        },
+        Qt::QueuedConnection);
+    return true;
+}
+
+bool EngineBridge::ask(const QString& question, const hip::GenerateOptions& options) {
+    if (!begin(Operation::Answer)) return false;
+    pendingText_.clear();
+    QMetaObject::invokeMethod(
+        worker_,
+        [w = worker_, question, options, cancel = cancel_] { w->ask(question, options, cancel); },
+        Qt::QueuedConnection);
+    return true;
+}
+
+bool EngineBridge::measureLocality(int64_t contextTokens) {
+    if (!begin(Operation::MeasureLocality)) return false;
+    QMetaObject::invokeMethod(
+        worker_,
+        [w = worker_, contextTokens, cancel = cancel_] {
+            w->measureLocality(contextTokens, cancel);
+        },
+        Qt::QueuedConnection);
+    return true;
+}
+
+bool EngineBridge::measureWindow(const AttentionWindowRequest& request) {
+    if (!begin(Operation::MeasureWindow)) return false;
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, request, cancel = cancel_] { w->measureWindow(request, cancel); },
+        Qt::QueuedConnection);
+    return true;
+}
+
+void EngineBridge::onPiece(const QString& piece) {
+    pendingText_ += piece;
+    if (!coalesce_.isActive()) coalesce_.start();
+}
+
+void EngineBridge::flushText() {
+    coalesce_.stop();
+    if (pendingText_.isEmpty()) return;
+    const QString text = std::exchange(pendingText_, QString());
+    emit answerText(text);
+}
+
+} // namespace hip::ui

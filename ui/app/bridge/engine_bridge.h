@@ -1,0 +1,96 @@
+#pragma once
+// The GUI's side of the engine: starts the engine thread and its EngineWorker, queues requests to
+// it, and re-emits its results on the GUI thread. Nothing here ever waits for the engine: a
+// request returns at once and its result arrives as a signal. The cancel token of the running
+// operation stays here, so the GUI can stop it while the engine thread is busy.
+//
+// Answer text is coalesced: pieces arriving within kCoalesceMs reach the view as one answerText
+// signal, so a fast GPU does not repaint the chat for every token.
+
+#include "bridge/attention_window.h"
+#include "bridge/bridge_types.h"
+
+#include <hip/cancel.h>
+#include <hip/engine.h>
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <QTimer>
+
+#include <optional>
+
+namespace hip::ui {
+
+class EngineWorker;
+
+class EngineBridge final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EngineBridge)
+
+public:
+    static constexpr int kCoalesceMs = 40;
+
+    explicit EngineBridge(QObject* parent = nullptr);
+    // Cancels what runs and ends the engine thread. The close handler of the main window cancels
+    // and waits for `idle` first, so by then the thread has nothing left to finish.
+    ~EngineBridge() override;
+
+    // The long operation running (model load, reading, answer, measurement), if any.
+    std::optional<Operation> busyWith() const { return busyWith_; }
+    bool isBusy() const { return busyWith_.has_value(); }
+    bool hasModel() const { return model_.has_value(); }
+    const std::optional<ModelSummary>& model() const { return model_; }
+
+    // Quick queries: they run between long operations.
+    void estimateMemory(const hip::LoadOptions& options);
+    void countTokens(const DocumentPtr& document);
+    void requestAttentionMask(int layer, int keyBins);
+
+    // Long operations: each returns false, doing nothing, while another runs.
+    bool loadModel(const hip::LoadOptions& options, bool fallbackToCpu);
+    bool readDocument(const DocumentPtr& document, bool onlyWhatFits);
+    bool ask(const QString& question, const hip::GenerateOptions& options);
+    bool measureLocality(int64_t contextTokens);
+    bool measureWindow(const AttentionWindowRequest& request);
+
+    // Stops the running long operation; its `failed` (cancelled) or result and `finished` follow.
+    void cancel();
+
+signals:
+    void memoryEstimated(const hip::MemoryEstimate& estimate);
+    void loadProgress(const QString& stage, qint64 done, qint64 total);
+    void modelLoaded(const hip::ui::ModelSummary& summary);
+    void tokensCounted(qint64 documentTokens, qint64 contextTokens);
+    void readingProgress(const hip::doc::IngestEstimate& estimate);
+    void documentRead(const hip::ui::DocumentTokensPtr& tokens, int pagesRead);
+    void answerText(const QString& text); // coalesced pieces of the streaming answer
+    void attentionUpdated(const hip::ui::AttentionSummaryPtr& attention);
+    void answerFinished(const hip::ui::AnswerOutcome& outcome);
+    void attentionMaskReady(const hip::ui::AttentionMaskPtr& mask);
+    void measureProgress(const QString& stage, qint64 done, qint64 total);
+    void localityMeasured(const hip::ui::LocalityReportPtr& report);
+    void windowMeasured(const hip::ui::AttentionWindowPtr& window);
+    void memorySampled(const hip::ui::MemorySample& sample);
+    void notice(const QString& message);
+    // hip::ErrorCode::Cancelled when the user stopped it: not an error to report.
+    void failed(hip::ui::Operation operation, const QString& message, hip::ErrorCode code);
+    void finished(hip::ui::Operation operation);
+    void busyChanged(bool busy);
+
+private:
+    bool begin(Operation operation);
+    void onPiece(const QString& piece);
+    void flushText();
+    void onFinished(Operation operation);
+
+    QThread thread_;
+    EngineWorker* worker_; // lives on thread_, deleted there when it ends
+    std::optional<Operation> busyWith_;
+    hip::CancelToken cancel_;
+    std::optional<ModelSummary> model_;
+    QString pendingText_;
+    QTimer coalesce_;
+};
+
+} // namespace hip::ui

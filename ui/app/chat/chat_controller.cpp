@@ -1,0 +1,154 @@
+#include "chat/chat_controller.h"
+
+#include "bridge/engine_bridge.h"
+#include "chat/chat_export.h"
+#include "chat/chat_model.h"
+
+#include <QSaveFile>
+
+namespace hip::ui {
+namespace {
+
+QString noteFor(hip::StopReason reason) {
+    switch (reason) {
+    case hip::StopReason::EndOfTurn:
+        return {};
+    case hip::StopReason::MaxTokens:
+        return ChatController::tr("stopped at the answer length limit");
+    case hip::StopReason::ContextFull:
+        return ChatController::tr("stopped: the model's context is full");
+    case hip::StopReason::Cancelled:
+    case hip::StopReason::SinkStopped:
+        return ChatController::tr("stopped");
+    }
+    return {};
+}
+
+} // namespace
+
+ChatController::ChatController(EngineBridge& bridge, ChatModel& model, AppSettings& settings,
+                               ChatStore store, QObject* parent)
+    : QObject(parent), bridge_(bridge), model_(model), settings_(settings),
+      store_(std::move(store)) {
+    connect(&bridge_, &EngineBridge::answerText, this, [this](const QString& text) {
+        if (answering_) model_.appendToAnswer(text);
+    });
+    connect(&bridge_, &EngineBridge::attentionUpdated, this,
+            [this](const AttentionSummaryPtr& attention) {
+                if (!answering_ || !attention) return;
+                model_.setAnswerSources(model_.streamingRow(), sourcesOf(*attention));
+                emit attentionChanged(attention);
+            });
+    connect(&bridge_, &EngineBridge::answerFinished, this, [this](const AnswerOutcome& outcome) {
+        if (!answering_) return;
+        const int row = model_.streamingRow();
+        if (outcome.attention) {
+            model_.setAnswerSources(row, sourcesOf(*outcome.attention));
+            emit attentionChanged(outcome.attention);
+        }
+        model_.finishAnswer(outcome.text, noteFor(outcome.stopReason));
+        setAnswering(false);
+    });
+    connect(&bridge_, &EngineBridge::failed, this,
+            [this](Operation operation, const QString& message, hip::ErrorCode) {
+                if (operation != Operation::Answer || !answering_) return;
+                const int row = model_.streamingRow();
+                model_.finishAnswer(row >= 0 ? model_.message(row).text : QString(),
+                                    tr("failed: %1").arg(message));
+                setAnswering(false);
+                emit error(tr("The answer failed: %1").arg(message));
+            });
+    // Every finished change is saved at once: a chat is small, and a crash must not lose it.
+    connect(&model_, &ChatModel::contentChanged, this, [this] {
+        if (const hip::Status saved = save(); !saved)
+            emit error(QString::fromStdString(saved.message()));
+    });
+}
+
+QString ChatController::setDocument(const QString& key, const QString& path, const QString& title) {
+    if (answering_) bridge_.cancel();
+    // Every change was saved as it happened; the old chat only has to leave the model.
+    key_.clear();
+    model_.setMessages({});
+    path_ = path;
+    title_ = title;
+    if (key.isEmpty()) return {};
+    auto saved = store_.load(key);
+    key_ = key;
+    if (!saved) return QString::fromStdString(saved.message());
+    model_.setMessages(std::move(saved->messages));
+    return {};
+}
+
+bool ChatController::ask(const QString& question) {
+    return send(question, settings_.generateOptions());
+}
+
+bool ChatController::regenerate() {
+    if (answering_ || bridge_.isBusy()) return false;
+    const QString question = model_.takeLastAnswer();
+    if (question.isEmpty()) return false;
+    // A fresh draw: greedy decoding would write the same answer again.
+    hip::GenerateOptions options = settings_.generateOptions();
+    options.sampler.temperature = std::max(options.sampler.temperature, 0.7f);
+    options.sampler.seed += ++regenerations_;
+    return send(question, options);
+}
+
+bool ChatController::send(const QString& question, const hip::GenerateOptions& options) {
+    if (answering_ || question.trimmed().isEmpty()) return false;
+    if (!bridge_.ask(question, options)) return false;
+    model_.addQuestion(question);
+    model_.beginAnswer();
+    setAnswering(true);
+    return true;
+}
+
+void ChatController::stop() {
+    if (answering_) bridge_.cancel();
+}
+
+void ChatController::setAnswering(bool answering) {
+    if (answering_ == answering) return;
+    answering_ = answering;
+    emit answeringChanged(answering);
+}
+
+std::vector<ChatSource> ChatController::sourcesOf(const AttentionSummary& attention) {
+    std::vector<ChatSource> sources;
+    for (const doc::PageAttention& page : attention.pages) {
+        ChatSource source;
+        source.page = page.page;
+        source.label = page.label;
+        source.weight = page.weight;
+        if (!page.passages.empty()) {
+            const doc::Passage& passage = page.passages.front();
+            source.quote = passage.quote;
+            source.textBegin = passage.text.begin;
+            source.textEnd = passage.text.end;
+        }
+        sources.push_back(source);
+    }
+    return sources;
+}
+
+QString ChatController::markdown() const {
+    return chatToMarkdown(title_, model_.messages());
+}
+
+hip::Status ChatController::exportMarkdown(const QString& path) const {
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(markdown().toUtf8()) < 0 || !file.commit())
+        return hip::makeError(hip::ErrorCode::NotFound,
+                              tr("The chat could not be exported to %1: %2")
+                                  .arg(path, file.errorString())
+                                  .toStdString());
+    return hip::Status::ok();
+}
+
+hip::Status ChatController::save() const {
+    if (key_.isEmpty()) return hip::Status::ok();
+    return store_.save(key_, {path_, title_, model_.messages()});
+}
+
+} // namespace hip::ui

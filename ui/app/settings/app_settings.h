@@ -1,0 +1,86 @@
+#pragma once
+// Every setting of the application, typed, with its default, in one place (qBittorrent's
+// SettingValue idea without the templates): nothing else reads QSettings keys. Enums are stored as
+// strings so the file stays readable and survives reordering.
+
+#include <hip/engine.h>
+#include <hip/generation.h>
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+namespace hip::ui {
+
+// Where the model runs. Auto tries the GPU and falls back to the CPU, saying so.
+enum class DevicePreference { Auto, Gpu, Cpu };
+
+QString devicePreferenceName(DevicePreference device); // "auto", "gpu", "cpu"
+DevicePreference devicePreferenceFromName(const QString& name);
+
+class AppSettings {
+public:
+    // The application's QSettings (organization and application names set in main).
+    AppSettings();
+    // A settings file of its own (tests, portable setups).
+    explicit AppSettings(const QString& iniPath);
+
+    // Model ------------------------------------------------------------------------------------
+    // The GGUF file; empty means the default model that scripts/setup installs.
+    QString modelPath() const;
+    void setModelPath(const QString& path);
+    QString effectiveModelPath() const; // modelPath(), or the default model's path
+
+    DevicePreference device() const;
+    void setDevice(DevicePreference device);
+
+    QString attentionPreset() const; // one of hip::AttentionConfig::presetNames()
+    void setAttentionPreset(const QString& preset);
+
+    // KV capacity in tokens; 0 lets the engine use the model's trained context.
+    qint64 contextTokens() const;
+    void setContextTokens(qint64 tokens);
+
+    int threads() const; // CPU threads, 0 = all cores
+    void setThreads(int threads);
+
+    // GPU memory the model may use, in MiB; 0 = whatever is free. The pre-load check compares the
+    // estimate with the smaller of this and the free memory.
+    qint64 gpuMemoryBudgetMiB() const;
+    void setGpuMemoryBudgetMiB(qint64 mib);
+
+    bool loadModelOnStart() const;
+    void setLoadModelOnStart(bool load);
+
+    // The options Engine::load and Engine::estimateMemory take, for `device`.
+    hip::LoadOptions loadOptions(hip::Device device) const;
+
+    // Sampling ---------------------------------------------------------------------------------
+    hip::GenerateOptions generateOptions() const;
+    void setGenerateOptions(const hip::GenerateOptions& options);
+
+    // Session state ----------------------------------------------------------------------------
+    QStringList recentFiles() const; // most recent first
+    void addRecentFile(const QString& path);
+    void removeRecentFile(const QString& path);
+    void clearRecentFiles();
+    static constexpr int kMaxRecentFiles = 10;
+
+    QString lastOpenFolder() const;
+    void setLastOpenFolder(const QString& folder);
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray& geometry);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray& state);
+
+    void sync();
+
+private:
+    std::unique_ptr<QSettings> settings_;
+};
+
+} // namespace hip::ui
