@@ -86,6 +86,8 @@ private slots:
     void rejectsContextOverflow();
     void ingestsDocumentAndAnswersAboutIt();
     void refusesDocumentLongerThanContext();
+    void regeneratesFromRestoredHistory();
+    void reportsDeviceAndDocumentBudget();
 
 private:
     std::unique_ptr<hip::Engine> engine_;
@@ -356,6 +358,31 @@ void TestEngine::refusesDocumentLongerThanContext() {
     QVERIFY2(ingested.message().find("% of it fits") != std::string::npos,
              ingested.message().c_str());
     QCOMPARE(session->cachedTokens(), int64_t(0));
+}
+
+// Regenerate: drop the last exchange with setHistory and ask again; the cached prompt is reused
+// and greedy decoding gives the same answer as the first time.
+void TestEngine::regeneratesFromRestoredHistory() {
+    auto session = engine_->newSession();
+    auto first = session->ask("What is the capital of France?", greedy(16), {});
+    QVERIFY(first.isOk());
+    std::vector<hip::ChatTurn> turns = session->history();
+    QCOMPARE(turns.size(), size_t(2));
+    turns.clear();
+    session->setHistory(turns);
+    auto again = session->ask("What is the capital of France?", greedy(16), {});
+    QVERIFY(again.isOk());
+    QCOMPARE(again->text, first->text);
+    QVERIFY(again->stats.reusedTokens >= first->stats.promptTokens - 1);
+    QCOMPARE(session->history().size(), size_t(2));
+}
+
+void TestEngine::reportsDeviceAndDocumentBudget() {
+    QCOMPARE(engine_->device(), hip::Device::Cpu);
+    QCOMPARE(engine_->contextTokens(), int64_t(2048));
+    QCOMPARE(engine_->documentTokenBudget(), int64_t(2048 - 256));
+    const hip::MemoryReport report = engine_->memory();
+    QVERIFY(report.weightBytes > 90u << 20);
 }
 
 QTEST_GUILESS_MAIN(TestEngine)

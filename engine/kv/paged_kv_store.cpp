@@ -24,6 +24,7 @@ Status PagedKvStore::reserve(int64_t end) {
                                      std::to_string(end) + " tokens (" +
                                      std::to_string(residentBytes() >> 20) + " MiB held)");
             layerPages.push_back(std::move(page));
+            residentBytes_.fetch_add(pageFloats * sizeof(float), std::memory_order_relaxed);
         }
     }
     return Status::ok();
@@ -48,13 +49,6 @@ const float* PagedKvStore::keys(int32_t layer, int64_t position) const {
 }
 const float* PagedKvStore::values(int32_t layer, int64_t position) const {
     return pageBase(layer, position) + (kPageTokens + position % kPageTokens) * rowFloats();
-}
-
-uint64_t PagedKvStore::residentBytes() const {
-    uint64_t pages = 0;
-    for (const auto& layerPages : pages_)
-        pages += layerPages.size();
-    return pages * uint64_t(2 * kPageTokens * rowFloats()) * sizeof(float);
 }
 
 } // namespace hip::kv

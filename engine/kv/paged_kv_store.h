@@ -6,6 +6,7 @@
 
 #include "hip/status.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -39,7 +40,8 @@ public:
     const float* keys(int32_t layer, int64_t position) const;
     const float* values(int32_t layer, int64_t position) const;
 
-    uint64_t residentBytes() const;
+    // Safe to call from any thread while another grows the store (memory gauges sample it).
+    uint64_t residentBytes() const { return residentBytes_.load(std::memory_order_relaxed); }
     static uint64_t bytesPerToken(int32_t layers, int32_t kvHeads, int32_t headDim) {
         return uint64_t(layers) * 2u * uint64_t(kvHeads) * uint64_t(headDim) * sizeof(float);
     }
@@ -54,6 +56,7 @@ private:
     int64_t tokens_ = 0;
     // pages_[layer][page]: kPageTokens key rows followed by kPageTokens value rows.
     std::vector<std::vector<std::unique_ptr<float[]>>> pages_;
+    std::atomic<uint64_t> residentBytes_{0};
 };
 
 } // namespace hip::kv

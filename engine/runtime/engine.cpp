@@ -73,8 +73,8 @@ uint64_t scratchEstimate(const model::ModelConfig& c, Device device) {
     const uint64_t perToken = uint64_t(c.embeddingLength) * 5 + uint64_t(c.heads) * c.headDim * 2 +
                               uint64_t(c.kvHeads) * c.headDim * 2 +
                               uint64_t(c.feedForwardLength) * 2;
-    uint64_t bytes = (perToken * chunk + std::min<uint64_t>(chunk, 64) * uint64_t(c.vocabSize)) *
-                     sizeof(float);
+    uint64_t bytes =
+        (perToken * chunk + std::min<uint64_t>(chunk, 64) * uint64_t(c.vocabSize)) * sizeof(float);
     // The CUDA backend's workspaces: 16-bit operands of the largest product, rotated queries and
     // a dequantized weight tile (at most 256 MiB).
     if (device == Device::Cuda)
@@ -110,8 +110,7 @@ MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig&
     for (const gguf::TensorInfo& t : file.tensors())
         estimate.weightBytes += t.bytes;
     estimate.contextTokens = contextFor(options, config);
-    estimate.kvBytes =
-        uint64_t(estimate.contextTokens) * kvBytesPerToken(config, options.device);
+    estimate.kvBytes = uint64_t(estimate.contextTokens) * kvBytesPerToken(config, options.device);
     estimate.scratchBytes = scratchEstimate(config, options.device);
     estimate.availableBytes = availableBytes(options.device);
     return estimate;
@@ -254,9 +253,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& requested,
         HIP_TRY(fallBack(transformer.status().withContext(name)));
         backend = createBackend(options);
         HIP_TRY(backend);
-        transformer =
-            model::Transformer::create(state->file, *config, **backend, prefillChunk(options.device),
-                                       options.attention, progress, cancel);
+        transformer = model::Transformer::create(state->file, *config, **backend,
+                                                 prefillChunk(options.device), options.attention,
+                                                 progress, cancel);
     }
     if (!transformer) return transformer.status().withContext(name);
     state->backend = std::move(*backend);
@@ -312,9 +311,21 @@ int64_t Engine::countTokens(const std::string& text) const {
     return int64_t(state_->tokenizer->encode(text, {.addSpecial = false}).ids.size());
 }
 
-int64_t Engine::contextTokens() const { return state_->contextTokens; }
+int64_t Engine::contextTokens() const {
+    return state_->contextTokens;
+}
 
-const std::vector<std::string>& Engine::warnings() const { return warnings_; }
+int64_t Engine::documentTokenBudget() const {
+    return hip::documentTokenBudget(state_->contextTokens);
+}
+
+Device Engine::device() const {
+    return state_->options.device;
+}
+
+const std::vector<std::string>& Engine::warnings() const {
+    return warnings_;
+}
 
 std::unique_ptr<Session> Engine::newSession() {
     return std::make_unique<Session>(*state_);

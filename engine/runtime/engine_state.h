@@ -8,10 +8,17 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
 namespace hip {
+
+// Tokens a document may take in a context of `contextTokens`: the rest is room for a question
+// and its answer.
+inline int64_t documentTokenBudget(int64_t contextTokens) {
+    return contextTokens - std::min<int64_t>(1024, contextTokens / 8);
+}
 
 struct EngineState {
     explicit EngineState(gguf::GgufFile modelFile) : file(std::move(modelFile)) {}

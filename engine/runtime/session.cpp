@@ -207,10 +207,10 @@ Result<IngestResult> Session::ingest(const DocumentInput& document,
 
     const int64_t capacity = state_->engine.contextTokens;
     const int64_t needed = int64_t(encoding.ids.size());
-    // Room for a question and an answer after the document.
-    const int64_t reserve = std::min<int64_t>(1024, capacity / 8);
-    if (needed + reserve > capacity) {
-        const double fraction = double(capacity - reserve) / double(needed);
+    const int64_t budget = documentTokenBudget(capacity);
+    const int64_t reserve = capacity - budget;
+    if (needed > budget) {
+        const double fraction = double(budget) / double(needed);
         return makeError(
             ErrorCode::InvalidArgument,
             "the document is " + std::to_string(needed) + " tokens but the context holds " +
@@ -286,6 +286,10 @@ Result<std::vector<float>> Session::evaluate(const std::vector<int32_t>& tokens,
 
 const AttentionTrace& Session::trace() const {
     return state_->trace;
+}
+
+void Session::setHistory(std::vector<ChatTurn> turns) {
+    state_->history = std::move(turns);
 }
 
 const std::vector<ChatTurn>& Session::history() const {

@@ -29,7 +29,7 @@ struct LoadOptions {
     // Device::Cuda only: when the GPU cannot be used (none, a CUDA error, too little memory, HiP
     // attention), load on the CPU and say so in Engine::warnings() instead of failing.
     bool allowCpuFallback = false;
-    AttentionConfig attention;    // dense unless a HiP preset is chosen
+    AttentionConfig attention; // dense unless a HiP preset is chosen
 };
 
 // Where the default model lives: $HIPREADER_MODEL, else the models/ folder that scripts/setup
@@ -49,7 +49,7 @@ public:
     ~Engine();
 
     const ModelInfo& info() const;
-    MemoryReport memory() const;
+    MemoryReport memory() const; // safe to call from any thread, also during work
     const AttentionConfig& attention() const;
     // Switches attention for later work, also between the tokens of an answer (masks cached
     // under the old settings are recomputed).
@@ -59,6 +59,11 @@ public:
     int64_t countTokens(const std::string& text) const;
     // KV capacity of each session in tokens.
     int64_t contextTokens() const;
+    // Tokens a document may take in Session::ingest: the context less room for a question and
+    // its answer.
+    int64_t documentTokenBudget() const;
+    // Where the model runs (Cpu after a fallback from Cuda).
+    Device device() const;
     // What the load did differently from what was asked (e.g. a fallback to the CPU).
     const std::vector<std::string>& warnings() const;
 

@@ -80,6 +80,10 @@ public:
     const AttentionTrace& trace() const;
 
     const std::vector<ChatTurn>& history() const;
+    // Replaces the conversation after the system turn (to restore a saved chat, or to drop the
+    // last answer before regenerating it). The KV cache is kept: the next ask reuses whatever
+    // prefix of it the new conversation still shares.
+    void setHistory(std::vector<ChatTurn> turns);
     int64_t cachedTokens() const;
     void reset(); // forget the conversation and the KV cache
 
