@@ -5,7 +5,7 @@
 #include "document_cli.h"
 #endif
 
-#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -26,14 +26,11 @@ int runAsk(Arguments& args) {
         return fail("this hipreader-cli was built without document support (Qt Gui, Poppler and "
                     "libzip); use --text with a text file");
 #endif
-    const auto loadChoice = loadOptions(args);
-    if (!loadChoice) return 1;
-    const hip::LoadOptions& load = *loadChoice;
-    const hip::GenerateOptions options = generateOptions(args);
 #ifdef HIPREADER_HAS_DOCUMENTS
     const int pages = int(args.integer("pages", 5));
 #endif
-    if (!args.error().empty()) return fail(args.error());
+    const auto choice = generationChoice(args);
+    if (!choice) return 1;
 
 #ifdef HIPREADER_HAS_DOCUMENTS
     // The document is read before the model loads, so a damaged file fails fast.
@@ -43,21 +40,23 @@ int runAsk(Arguments& args) {
         if (!book) return 1;
     }
 #endif
-    std::string document;
+    std::optional<hip::DocumentInput> text;
     if (auto path = args.value("text")) {
         std::ifstream in(*path, std::ios::binary);
         if (!in) return fail("cannot read " + *path);
         std::ostringstream content;
         content << in.rdbuf();
-        document = content.str();
+        text = hip::DocumentInput{std::filesystem::path(*path).filename().string(), content.str()};
     }
 
-    auto engine = loadEngine(load);
+    auto engine = loadEngine(choice->load);
     if (!engine) return 1;
     auto session = engine->newSession();
-    if (!document.empty())
-        session->setSystemPrompt("Answer the user's questions about the following text.\n\n" +
-                                 document);
+    if (text) {
+        resetInterrupt();
+        auto ingested = session->ingest(*text, {}, interruptToken());
+        if (!ingested) return fail(ingested.message());
+    }
 #ifdef HIPREADER_HAS_DOCUMENTS
     std::optional<hip::doc::DocumentTokens> tokens;
     if (book) {
@@ -65,15 +64,9 @@ int runAsk(Arguments& args) {
         if (!tokens) return 1;
     }
 #endif
-    resetInterrupt();
-    auto answer = session->ask(
-        *question, options,
-        [](std::string_view piece) {
-            std::cout << piece << std::flush;
-            return true;
-        },
-        interruptToken());
-    std::cout << std::endl;
+    auto answer = streamToStdout([&](const hip::TokenSink& sink, const hip::CancelToken& cancel) {
+        return session->ask(*question, choice->generate, sink, cancel);
+    });
     if (!answer) return fail(answer.message());
 #ifdef HIPREADER_HAS_DOCUMENTS
     if (book && answer->stopReason != hip::StopReason::Cancelled)

@@ -10,13 +10,10 @@ namespace cli {
 int runChat(Arguments& args) {
     if (!args.validate(unite({kModelOptions, kSamplingOptions, {"system", "stats"}})))
         return fail(args.error());
-    const auto loadChoice = loadOptions(args);
-    if (!loadChoice) return 1;
-    const hip::LoadOptions& load = *loadChoice;
-    const hip::GenerateOptions options = generateOptions(args);
-    if (!args.error().empty()) return fail(args.error());
+    const auto choice = generationChoice(args);
+    if (!choice) return 1;
 
-    auto engine = loadEngine(load);
+    auto engine = loadEngine(choice->load);
     if (!engine) return 1;
     auto session = engine->newSession();
     if (auto system = args.value("system")) session->setSystemPrompt(*system);
@@ -35,15 +32,10 @@ int runChat(Arguments& args) {
             std::fprintf(stderr, "(conversation cleared)\n");
             continue;
         }
-        resetInterrupt();
-        auto answer = session->ask(
-            line, options,
-            [](std::string_view piece) {
-                std::cout << piece << std::flush;
-                return true;
-            },
-            interruptToken());
-        std::cout << std::endl;
+        auto answer =
+            streamToStdout([&](const hip::TokenSink& sink, const hip::CancelToken& cancel) {
+                return session->ask(line, choice->generate, sink, cancel);
+            });
         if (!answer) return fail(answer.message());
         if (answer->stopReason == hip::StopReason::Cancelled) std::fprintf(stderr, "(stopped)\n");
         if (args.has("stats")) printStats(*answer);

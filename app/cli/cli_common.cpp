@@ -160,6 +160,29 @@ hip::GenerateOptions generateOptions(Arguments& args) {
     return options;
 }
 
+std::optional<GenerationChoice> generationChoice(Arguments& args) {
+    auto load = loadOptions(args);
+    if (!load) return std::nullopt;
+    GenerationChoice choice{*load, generateOptions(args)};
+    if (!args.error().empty()) {
+        fail(args.error());
+        return std::nullopt;
+    }
+    return choice;
+}
+
+hip::Result<hip::Answer> streamToStdout(const Generation& run) {
+    resetInterrupt();
+    auto answer = run(
+        [](std::string_view piece) {
+            std::cout << piece << std::flush;
+            return true;
+        },
+        interruptToken());
+    std::cout << std::endl;
+    return answer;
+}
+
 std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
     resetInterrupt();
     // A progress line only makes sense on a terminal; redirected output stays clean.

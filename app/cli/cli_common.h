@@ -6,6 +6,7 @@
 #include <hip/engine.h>
 #include <hip/session.h>
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -26,6 +27,20 @@ std::optional<hip::LoadOptions> loadOptions(Arguments& args);
 std::optional<hip::AttentionConfig> attentionConfig(Arguments& args,
                                                     const std::string& defaultPreset = "dense");
 hip::GenerateOptions generateOptions(Arguments& args);
+
+// Model, attention and sampling options of a generating command; on a bad value prints the
+// error and returns nullopt.
+struct GenerationChoice {
+    hip::LoadOptions load;
+    hip::GenerateOptions generate;
+};
+std::optional<GenerationChoice> generationChoice(Arguments& args);
+
+// Runs one generation (`run` gets the sink and cancel token to pass on), printing the answer to
+// stdout as it streams; Ctrl-C stops it.
+using Generation = std::function<hip::Result<hip::Answer>(const hip::TokenSink& sink,
+                                                          const hip::CancelToken& cancel)>;
+hip::Result<hip::Answer> streamToStdout(const Generation& run);
 
 // Loads the engine, reporting progress on stderr; on failure prints the error and returns null.
 std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options);

@@ -1,7 +1,6 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include <cstdio>
 #include <iostream>
 
 namespace cli {
@@ -12,25 +11,16 @@ int runGenerate(Arguments& args) {
     auto prompt = args.value("prompt");
     if (!prompt && args.positional().size() == 1) prompt = args.positional()[0];
     if (!prompt) return fail("generate needs a prompt: --prompt TEXT");
-    const auto loadChoice = loadOptions(args);
-    if (!loadChoice) return 1;
-    const hip::LoadOptions& load = *loadChoice;
-    const hip::GenerateOptions options = generateOptions(args);
-    if (!args.error().empty()) return fail(args.error());
+    const auto choice = generationChoice(args);
+    if (!choice) return 1;
 
-    auto engine = loadEngine(load);
+    auto engine = loadEngine(choice->load);
     if (!engine) return 1;
     auto session = engine->newSession();
     std::cout << *prompt << std::flush;
-    resetInterrupt();
-    auto answer = session->complete(
-        *prompt, options,
-        [](std::string_view piece) {
-            std::cout << piece << std::flush;
-            return true;
-        },
-        interruptToken());
-    std::cout << std::endl;
+    auto answer = streamToStdout([&](const hip::TokenSink& sink, const hip::CancelToken& cancel) {
+        return session->complete(*prompt, choice->generate, sink, cancel);
+    });
     if (!answer) return fail(answer.message());
     if (args.has("stats")) printStats(*answer);
     return 0;
