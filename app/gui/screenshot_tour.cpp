@@ -6,6 +6,7 @@
 #include "attention/attention_panel.h"
 #include "attention/locality_plot.h"
 #include "attention/mask_heatmap.h"
+#include "attention/window_comparison.h"
 #include "bridge/engine_bridge.h"
 #include "chat/chat_controller.h"
 #include "chat/chat_panel.h"
@@ -157,7 +158,9 @@ int main(int argc, char* argv[]) {
     save(attention, out + QStringLiteral("/attention-locality") + suffix + QStringLiteral(".png"));
     window.attentionPanel()->tabs()->setCurrentIndex(2);
     window.attentionPanel()->measureWindow();
-    settle(2000);
+    if (!waitFor([&] { return window.attentionPanel()->windowView()->window() != nullptr; }, 600))
+        return 1;
+    settle(500);
     save(attention, out + QStringLiteral("/attention-window") + suffix + QStringLiteral(".png"));
     return 0;
 }
