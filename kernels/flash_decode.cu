@@ -1,7 +1,7 @@
 #include "kernels/flash_decode.h"
 
-#include "kernels/decode_common.cuh"
 #include "kernels/mma.cuh"
+#include "kernels/rotated_query.cuh"
 
 #include <algorithm>
 
@@ -320,22 +320,42 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
     __syncthreads();
     if (!lastBlock) return;
     __threadfence();
-    for (int i = int(threadIdx.x); i < group * D; i += kThreads) {
-        const int head = kvHead * group + i / D, d = i % D;
-        // Other blocks wrote these: read them from L2, past this SM's L1.
-        const float* first = a.partials + int64_t(head) * a.splits * (D + 2);
-        float maxScore = -INFINITY;
+    // Per (head, range): the weight 2^(max_r - max) / sum of its partial output, in shared memory
+    // (the pipeline's, free now); then each output value is one weighted sum over the ranges.
+    // Other blocks wrote the partials: they are read from L2, past this SM's L1.
+    float* weights = reinterpret_cast<float*>(shared); // [group][ranges]
+    float* sums = weights + group * ranges;            // [group][ranges]
+    float* rowMax = sums + group * ranges;             // [group]
+    float* rowSum = rowMax + group;                    // [group]
+    const float* partial0 = a.partials + int64_t(kvHead * group) * a.splits * (D + 2);
+    auto partial = [&](int h, int64_t r) { return partial0 + (h * a.splits + r) * (D + 2); };
+    for (int i = int(threadIdx.x); i < group * ranges; i += kThreads) {
+        const float* p = partial(i / int(ranges), i % ranges);
+        weights[i] = __ldcg(p); // the range's max for now
+        sums[i] = __ldcg(p + 1);
+    }
+    __syncthreads();
+    for (int h = int(threadIdx.x); h < group; h += kThreads) {
+        float maxScore = -INFINITY, sum = 0.0f;
         for (int64_t r = 0; r < ranges; ++r)
-            maxScore = fmaxf(maxScore, __ldcg(first + r * (D + 2)));
-        float sum = 0.0f, value = 0.0f;
-        for (int64_t r = 0; r < ranges; ++r) {
-            const float* p = first + r * (D + 2);
-            const float weight = exp2f(__ldcg(p) - maxScore);
-            sum += __ldcg(p + 1) * weight;
-            value += __ldcg(p + 2 + d) * weight;
-        }
-        a.out[head * D + d] = value / sum;
-        if (a.logSumExp && d == 0) a.logSumExp[head] = maxScore + log2f(sum);
+            maxScore = fmaxf(maxScore, weights[h * ranges + r]);
+        for (int64_t r = 0; r < ranges; ++r)
+            sum += sums[h * ranges + r] * exp2f(weights[h * ranges + r] - maxScore);
+        rowMax[h] = maxScore;
+        rowSum[h] = sum;
+    }
+    __syncthreads();
+    for (int i = int(threadIdx.x); i < group * ranges; i += kThreads)
+        weights[i] = exp2f(weights[i] - rowMax[i / int(ranges)]) / rowSum[i / int(ranges)];
+    __syncthreads();
+    for (int i = int(threadIdx.x); i < group * D; i += kThreads) {
+        const int h = i / D, d = i % D;
+        float value = 0.0f;
+#pragma unroll 8
+        for (int64_t r = 0; r < ranges; ++r)
+            value += __ldcg(partial(h, r) + 2 + d) * weights[h * ranges + r];
+        a.out[(kvHead * group + h) * D + d] = value;
+        if (a.logSumExp && d == 0) a.logSumExp[kvHead * group + h] = rowMax[h] + log2f(rowSum[h]);
     }
     if (threadIdx.x == 0) a.rangesDone[kvHead] = 0;
 }
@@ -343,11 +363,13 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
 template <class T, int D> cudaError_t launch(const DecodeAttention& a, cudaStream_t stream) {
     constexpr int kSharedBytes = DecodeLayout<D>::kSharedBytes;
     auto kernel = decodeRangeKernel<T, D>;
-    if (kSharedBytes > 48 * 1024) {
-        const cudaError_t status =
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
-        if (status != cudaSuccess) return status;
-    }
+    // Over 48 KB of shared memory needs an opt-in; once per kernel (it costs host time).
+    static const cudaError_t allowed =
+        kSharedBytes > 48 * 1024
+            ? cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   kSharedBytes)
+            : cudaSuccess;
+    if (allowed != cudaSuccess) return allowed;
     const dim3 grid(unsigned(a.splits), unsigned(a.kv.kvHeads));
     kernel<<<grid, kThreads, kSharedBytes, stream>>>(a);
     return cudaGetLastError();
@@ -372,7 +394,12 @@ int32_t decodeSplits(const KvLayer& kv, int32_t multiprocessors) {
     });
     const int64_t wave = int64_t(std::max(resident, 1)) * multiprocessors / kv.kvHeads;
     const int64_t atMost = (kv.capacity + kMinRangeKeys - 1) / kMinRangeKeys;
-    return int32_t(std::max<int64_t>(1, std::min(wave, atMost)));
+    // The merge keeps a weight per (query head, range) in the block's shared memory.
+    int sharedBytes = DecodeLayout<32>::kSharedBytes;
+    if (kv.headDim == 64) sharedBytes = DecodeLayout<64>::kSharedBytes;
+    if (kv.headDim == 128) sharedBytes = DecodeLayout<128>::kSharedBytes;
+    const int64_t mergeable = (sharedBytes / 4 - 2 * kMaxRows) / (2 * kMaxRows);
+    return int32_t(std::max<int64_t>(1, std::min({wave, atMost, mergeable})));
 }
 
 cudaError_t flashDecode(const DecodeAttention& a, cudaStream_t stream) {

@@ -263,11 +263,13 @@ cudaError_t launch(const PrefillAttention& a, cudaStream_t stream) {
     constexpr int kRows = kWarps * 16 * kTilesM;
     constexpr int kSharedBytes = (kRows + 4 * kKeyTile) * TileLayout<D>::kStride * 2;
     auto kernel = prefillKernel<T, D, kTilesM>;
-    if (kSharedBytes > 48 * 1024) {
-        const cudaError_t status =
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
-        if (status != cudaSuccess) return status;
-    }
+    // Over 48 KB of shared memory needs an opt-in; once per kernel (it costs host time).
+    static const cudaError_t allowed =
+        kSharedBytes > 48 * 1024
+            ? cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   kSharedBytes)
+            : cudaSuccess;
+    if (allowed != cudaSuccess) return allowed;
     const dim3 grid(unsigned(a.heads), unsigned((a.rows + kRows - 1) / kRows));
     kernel<<<grid, kThreads, kSharedBytes, stream>>>(a);
     return cudaGetLastError();
@@ -275,8 +277,17 @@ cudaError_t launch(const PrefillAttention& a, cudaStream_t stream) {
 
 template <class T, int D>
 cudaError_t launchTile(const PrefillAttention& a, PrefillTile tile, cudaStream_t stream) {
-    return tile == PrefillTile::WarpRows32 ? launch<T, D, 2>(a, stream)
-                                           : launch<T, D, 1>(a, stream);
+    // 32 rows per warp with head dim 128 takes 104 KB of shared memory: more than sm_86 and
+    // sm_89 give a block (99 KB), where the 16-row tile is used instead.
+    static const int sharedLimit = [] {
+        int device = 0, bytes = 0;
+        cudaGetDevice(&device);
+        cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+        return bytes;
+    }();
+    const bool fits = (kWarps * 16 * 2 + 4 * kKeyTile) * TileLayout<D>::kStride * 2 <= sharedLimit;
+    return tile == PrefillTile::WarpRows32 && fits ? launch<T, D, 2>(a, stream)
+                                                   : launch<T, D, 1>(a, stream);
 }
 
 } // namespace

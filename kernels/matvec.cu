@@ -3,6 +3,7 @@
 #include "kernels/quant_blocks.cuh"
 
 #include <algorithm>
+#include <atomic>
 
 // Decoding reads every weight once per token, so this kernel must stream the weights at memory
 // speed with few instructions per weight. Block formats keep their quants as unsigned bytes, four
@@ -166,10 +167,14 @@ cudaError_t launch(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_
                    const float* x, const float* bias, float* y, cudaStream_t stream) {
     const int sharedBytes = Fmt::kFloat ? 0 : int(quantizedXBytes(cols / 32));
     auto kernel = matvecKernel<Fmt>;
-    if (sharedBytes > 48 * 1024) {
+    // Over 48 KB of shared memory needs an opt-in, raised only when a wider x needs more (the
+    // call costs host time).
+    static std::atomic<int> allowedBytes{48 * 1024};
+    if (sharedBytes > allowedBytes.load()) {
         const cudaError_t status =
             cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, sharedBytes);
         if (status != cudaSuccess) return status;
+        allowedBytes = sharedBytes;
     }
     // At most one wave of resident blocks (they loop over the rows).
     static const int multiprocessors = [] {

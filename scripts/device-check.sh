@@ -27,6 +27,7 @@ sysroot=/tmp/hip-sysroot
 models=/root/hip-models
 default_model=$models/SmolLM2-135M-Instruct.Q4_1.gguf
 default_sha=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+default_bytes=98362432
 summary=$OUT/summary.md
 cli=$build/bin/hipreader-cli
 phases=("$@")
@@ -69,7 +70,10 @@ phase_build() {
 phase_model() {
     mkdir -p $models
     cp .device/model.part.* $models/ 2>/dev/null
-    if [ ! -f $default_model ] && [ -f $models/model.part.aa ] && [ -f $models/model.part.ab ]; then
+    # The parts arrive over several warm calls; assemble once they add up to the whole file.
+    local have
+    have=$(cat $models/model.part.* 2>/dev/null | wc -c)
+    if [ ! -f $default_model ] && [ "$have" = $default_bytes ]; then
         cat $models/model.part.* >$default_model.tmp
         if [ "$(sha256sum <$default_model.tmp | cut -c1-64)" = $default_sha ]; then
             mv $default_model.tmp $default_model

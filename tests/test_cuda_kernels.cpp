@@ -529,7 +529,7 @@ void TestCudaKernels::argmaxMatchesMaxElement() {
         QVERIFY(cudaMalloc(&result, sizeof(int32_t)) == cudaSuccess);
         QCOMPARE(hip::kernels::argmax(device, count, result, nullptr), cudaSuccess);
         const int32_t got = toHost(result, 1)[0];
-        values[10] = -1e30f; // std::max_element's answer without the NaN
+        if (count > 100) values[10] = -1e30f; // std::max_element's answer without the NaN
         const auto expected =
             int32_t(std::max_element(values.begin(), values.end()) - values.begin());
         QCOMPARE(got, expected);

@@ -1,8 +1,9 @@
 // The engine bridge with the default model on the CPU: requests go to the engine thread and
 // results come back as signals on the GUI thread; a load and an answer can be cancelled; a book
 // longer than the context is refused, or read up to the pages that fit when asked, never cut
-// silently; answer text arrives coalesced.
+// silently; answer text arrives coalesced; the dense-versus-HiP window is measured.
 
+#include "attention/window_comparison.h"
 #include "bridge/engine_bridge.h"
 #include "document/document_reader.h"
 #include "test_ui_support.h"
@@ -166,6 +167,61 @@ private slots:
         const int pagesRead = read.at(0).at(1).toInt();
         QVERIFY(pagesRead >= 1 && pagesRead < int(book->pages.size()));
         QVERIFY(read.at(0).at(0).value<DocumentTokensPtr>()->count() <= 1536);
+    }
+
+    void measuresDenseAttentionBesideHip() {
+        EngineBridge bridge;
+        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(waitFinished(bridge, Operation::LoadModel));
+        QString text;
+        for (int i = 0; i < 60; ++i)
+            text += QStringLiteral("Sentence number %1 tells of the tide and the wind.\n").arg(i);
+        AttentionWindowRequest request;
+        request.text = text.toStdString();
+        request.keyTokens = 512;
+        request.queryTokens = 32;
+        request.layer = 15;
+        QSignalSpy measured(&bridge, &EngineBridge::windowMeasured);
+        QSignalSpy failed(&bridge, &EngineBridge::failed);
+        QVERIFY(bridge.measureWindow(request));
+        QVERIFY(waitFinished(bridge, Operation::MeasureWindow));
+        QVERIFY2(measured.count() == 1,
+                 failed.isEmpty() ? "no window" : qPrintable(failed.last().at(1).toString()));
+        const auto window = measured.at(0).at(0).value<AttentionWindowPtr>();
+        QCOMPARE(window->keyTokens, int64_t(512));
+        QCOMPARE(window->rows(), int64_t(32));
+        QCOMPARE(window->dense.size(), size_t(32 * 512));
+        QCOMPARE(window->hip.size(), window->dense.size());
+        // The model runs dense: the window shows hip-3k, scaled down so that it prunes 512 keys.
+        QCOMPARE(window->attention.name, std::string("hip-3k"));
+        QVERIFY(window->scaled);
+        QVERIFY(window->recall > 0 && window->recall <= 1 + 1e-6);
+        size_t attended = 0;
+        for (int64_t r = 0; r < window->rows(); ++r) {
+            double total = 0;
+            for (int64_t k = 0; k < window->keyTokens; ++k)
+                total += window->dense[size_t(r * window->keyTokens + k)];
+            QVERIFY(std::abs(total - 1) < 1e-4);
+            QVERIFY(window->hip[size_t(r * window->keyTokens)]); // the first sink
+            QVERIFY(window->hip[size_t(r * window->keyTokens + window->queryBegin + r)]);
+        }
+        for (const uint8_t a : window->hip)
+            attended += a;
+        QVERIFY(attended < window->hip.size() * 3 / 4); // HiP left keys out
+
+        WindowComparison view;
+        view.setWindow(window);
+        QCOMPARE(view.recall(), window->recall);
+        QVERIFY(view.accessibleSummary().contains(QStringLiteral("scaled to the window")));
+
+        // A text shorter than the window gives a shorter window.
+        request.text = "The cat sleeps in the lantern room of the lighthouse.";
+        QVERIFY(bridge.measureWindow(request));
+        QVERIFY(waitFinished(bridge, Operation::MeasureWindow));
+        QCOMPARE(measured.count(), 2);
+        const auto shortWindow = measured.at(1).at(0).value<AttentionWindowPtr>();
+        QVERIFY(shortWindow->keyTokens > 4 && shortWindow->keyTokens < 32);
+        QCOMPARE(shortWindow->rows(), shortWindow->keyTokens);
     }
 };
 

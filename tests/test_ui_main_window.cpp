@@ -1,8 +1,9 @@
 // The whole window with the default model on the CPU, as a person uses it: open a generated PDF,
 // the model loads and reads it, a question about a fact on a known page is answered as a stream,
-// the sources list that page, clicking the source scrolls there; stopping an answer and a
-// reading; closing the window while it answers; the chat coming back after a restart; and the
-// messages for a missing model and a damaged PDF.
+// the sources list that page, clicking the source scrolls there; regenerating replaces the answer
+// in the chat and in the model; the memory gauge moves while the book is read; stopping an answer
+// and a reading; closing the window while it answers; the chat coming back after a restart, into
+// the model too; and the messages for a missing model and a damaged PDF.
 
 #include "bridge/engine_bridge.h"
 #include "chat/chat_controller.h"
@@ -18,6 +19,7 @@
 #include "memory/memory_gauge.h"
 #include "test_ui_support.h"
 
+#include <QElapsedTimer>
 #include <QListView>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -40,6 +42,27 @@ int rowOfPage(const SourcesModel& sources, int page) {
     for (int row = 0; row < sources.rowCount(); ++row)
         if (sources.source(row).page == page) return row;
     return -1;
+}
+
+// The conversation the model sees now (asked of the engine thread, after what was queued before).
+ChatTurns modelHistory(EngineBridge& bridge) {
+    QSignalSpy reported(&bridge, &EngineBridge::historyReported);
+    bridge.requestHistory();
+    if (!reported.wait(10000)) qFatal("the engine did not report its conversation");
+    return reported.at(0).at(0).value<ChatTurns>();
+}
+
+QStringList describe(const ChatTurns& turns) {
+    QStringList lines;
+    for (const hip::ChatTurn& turn : turns)
+        lines << QString::fromStdString(turn.role + ": " + turn.content);
+    return lines;
+}
+
+bool sameTurns(const ChatTurns& a, const ChatTurns& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return x.role == y.role && x.content == y.content;
+    });
 }
 
 } // namespace
@@ -125,6 +148,60 @@ private slots:
         QVERIFY(w.documentView()->passage().has_value());
     }
 
+    void regenerateReplacesTheAnswerInTheChatAndInTheModel() {
+        MainWindow& w = *window_;
+        QCOMPARE(w.chatModel().rowCount(), 2);
+        QCOMPARE(modelHistory(w.bridge()).size(), size_t(2));
+        const QString question = w.chatModel().message(0).text;
+        QSignalSpy finished(&w.bridge(), &EngineBridge::answerFinished);
+        QVERIFY(w.chat().regenerate());
+        QVERIFY(w.chat().isAnswering());
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, kModelSeconds * 1000);
+        const auto outcome = finished.at(0).at(0).value<AnswerOutcome>();
+
+        // The chat: the same question, its new answer in place of the old one.
+        QCOMPARE(w.chatModel().rowCount(), 2);
+        QCOMPARE(w.chatModel().message(0).text, question);
+        QVERIFY(!w.chatModel().message(1).streaming);
+        QCOMPARE(w.chatModel().message(1).text, outcome.text);
+
+        // The model: one exchange, the new one; the old answer is gone from its conversation.
+        const ChatTurns turns = modelHistory(w.bridge());
+        QVERIFY2(turns.size() == 2, qPrintable(describe(turns).join(QLatin1Char('\n'))));
+        QCOMPARE(QString::fromStdString(turns[0].content), question);
+        QCOMPARE(QString::fromStdString(turns[1].content), outcome.text);
+        // The KV cache was kept: the book and the question were not prefilled again.
+        QVERIFY(outcome.stats.reusedTokens > w.contextMeter()->documentTokens());
+    }
+
+    void memoryGaugeMovesWhileTheBookIsRead() {
+        MainWindow& w = *window_;
+        // Samples come from a timer on the GUI thread, not from the reading's progress: at a fast
+        // rate, many arrive while one prefill chunk runs on the engine thread.
+        w.bridge().setMemorySampleInterval(10);
+        int duringRead = 0;
+        const QMetaObject::Connection counting =
+            connect(&w.bridge(), &EngineBridge::memorySampled, this, [&] {
+                if (w.bridge().busyWith() == Operation::ReadDocument) ++duringRead;
+            });
+        QSignalSpy progress(&w.bridge(), &EngineBridge::readingProgress);
+        const size_t samplesBefore = w.memoryGauge()->history().samples().size();
+        QElapsedTimer reading;
+        reading.start();
+        w.reading().start();
+        QTRY_VERIFY_WITH_TIMEOUT(w.bridge().busyWith() == Operation::ReadDocument,
+                                 kModelSeconds * 1000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.reading().isRead(), kModelSeconds * 1000);
+        disconnect(counting);
+        w.bridge().setMemorySampleInterval(EngineBridge::kMemorySampleMs);
+        qInfo("read in %lld ms: %d memory samples, %lld progress reports", reading.elapsed(),
+              duringRead, qlonglong(progress.count()));
+        QVERIFY2(duringRead >= 3, qPrintable(QString::number(duringRead)));
+        QVERIFY(duringRead > progress.count());
+        QVERIFY(w.memoryGauge()->history().samples().size() > samplesBefore);
+        QVERIFY(w.memoryGauge()->history().latest().report.kvHostBytes > 0);
+    }
+
     void escapeStopsAnAnswer() {
         MainWindow& w = *window_;
         hip::GenerateOptions options = settings_->generateOptions();
@@ -196,6 +273,94 @@ private slots:
         QCOMPARE(window->chatModel().rowCount(), int(before.size()));
         QCOMPARE(window->chatModel().message(1).text, before[1].text);
         QCOMPARE(window->chatModel().message(1).sources, before[1].sources);
+
+        // Once the model has read the book, it sees the saved chat: questions and their answers,
+        // the stopped ones as far as they got.
+        window->loadModel();
+        QTRY_VERIFY_WITH_TIMEOUT(window->reading().isRead(), kModelSeconds * 1000);
+        const ChatTurns saved = ChatController::turnsOf(before);
+        QVERIFY(saved.size() >= 4);
+        ChatTurns turns = modelHistory(window->bridge());
+        QVERIFY2(sameTurns(turns, saved), qPrintable(describe(turns).join(QLatin1Char('\n'))));
+
+        // A follow-up question comes after them.
+        hip::GenerateOptions options = settings_->generateOptions();
+        options.maxTokens = 4; // an answer is all this needs
+        settings_->setGenerateOptions(options);
+        QSignalSpy finished(&window->bridge(), &EngineBridge::answerFinished);
+        typeQuestion(*window, QStringLiteral("Who rings the brass bell?"));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, kModelSeconds * 1000);
+        options.maxTokens = 24;
+        settings_->setGenerateOptions(options);
+        turns = modelHistory(window->bridge());
+        QCOMPARE(turns.size(), saved.size() + 2);
+        QVERIFY(
+            sameTurns(ChatTurns(turns.begin(), turns.begin() + ptrdiff_t(saved.size())), saved));
+        QCOMPARE(turns[saved.size()].content, std::string("Who rings the brass bell?"));
+    }
+
+    void aLongSavedChatGoesIntoTheModelAsFarAsItFits() {
+        // 40 exchanges of about 100 tokens: far more than a context of 512 keeps beside the book.
+        AppSettings settings(folder_.filePath(QStringLiteral("small-context.ini")));
+        uitest::configureFastModel(settings);
+        settings.setContextTokens(512);
+        hip::GenerateOptions options = settings.generateOptions();
+        options.maxTokens = 4; // an answer is all this needs
+        settings.setGenerateOptions(options);
+        const QString chats = folder_.filePath(QStringLiteral("long-chats"));
+        std::vector<ChatMessage> messages;
+        for (int i = 0; i < 40; ++i) {
+            const QDateTime now = QDateTime::currentDateTime();
+            messages.push_back(
+                {ChatMessage::Role::User,
+                 QStringLiteral("Question %1: what happens when the tide turns?").arg(i),
+                 now,
+                 {},
+                 {},
+                 false});
+            messages.push_back(
+                {ChatMessage::Role::Assistant,
+                 QStringLiteral("Answer %1: ").arg(i) +
+                     QStringLiteral("the harbour master rings a brass bell. ").repeated(6),
+                 now,
+                 {},
+                 {},
+                 false});
+        }
+        QVERIFY(ChatStore(chats)
+                    .save(*ChatStore::documentKey(book_),
+                          {book_, QStringLiteral("A Week in Wendle"), messages})
+                    .isOk());
+
+        MainWindow window(settings, chats);
+        window.setQuestionHandler(
+            [](const QString&, const QString&, const QString&) { return true; });
+        QSignalSpy notices(&window.bridge(), &EngineBridge::notice);
+        QSignalSpy opened(&window, &MainWindow::documentOpened);
+        window.openFile(book_);
+        QVERIFY(opened.wait(20000));
+        QCOMPARE(window.chatModel().rowCount(), 80);
+        window.loadModel();
+        QTRY_VERIFY_WITH_TIMEOUT(window.reading().isRead(), kModelSeconds * 1000);
+
+        // The newest exchanges, whole, and a notice that the earlier ones are not in the model.
+        const ChatTurns all = ChatController::turnsOf(messages);
+        const ChatTurns turns = modelHistory(window.bridge());
+        QVERIFY2(turns.size() >= 2 && turns.size() < all.size(),
+                 qPrintable(QString::number(turns.size())));
+        QCOMPARE(turns.size() % 2, size_t(0));
+        QVERIFY(sameTurns(turns, ChatTurns(all.end() - ptrdiff_t(turns.size()), all.end())));
+        QVERIFY(std::any_of(notices.begin(), notices.end(), [](const QList<QVariant>& args) {
+            return args.at(0).toString().contains(QStringLiteral("saved chat"));
+        }));
+
+        // A question still has room in the context.
+        QSignalSpy finished(&window.bridge(), &EngineBridge::answerFinished);
+        QSignalSpy failed(&window.bridge(), &EngineBridge::failed);
+        QVERIFY(window.chat().ask(QStringLiteral("Who rings the brass bell?")));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, kModelSeconds * 1000);
+        QCOMPARE(failed.count(), 0);
+        QVERIFY(finished.at(0).at(0).value<AnswerOutcome>().stats.generatedTokens > 0);
     }
 
     void missingModelSaysWhatToDo() {

@@ -289,6 +289,36 @@ private slots:
         QCOMPARE(sources[0],
                  (ChatSource{4, QStringLiteral("5"), QStringLiteral("the passage"), 0.6, 10, 30}));
     }
+
+    // What the model is given of a chat (restored, or before a regenerated answer): questions
+    // with their finished answers, stopped ones as far as they got, nothing unanswered.
+    void chatTurnsPairQuestionsWithTheirAnswers() {
+        using Role = ChatMessage::Role;
+        const QDateTime now = QDateTime::currentDateTime();
+        auto message = [&](Role role, const char* text, bool streaming = false) {
+            return ChatMessage{role, QString::fromUtf8(text), now, {}, {}, streaming};
+        };
+        const std::vector<ChatMessage> messages = {
+            message(Role::User, "Who keeps the lighthouse?"),
+            message(Role::Assistant, "The keeper of Wendle."),
+            message(Role::User, "Unanswered (the answer failed before any text)."),
+            message(Role::User, "Stopped early?"),
+            message(Role::Assistant, "It was stop"),
+            message(Role::User, "Empty answer?"),
+            message(Role::Assistant, ""),
+            message(Role::User, "Still being written?"),
+            message(Role::Assistant, "Half", true),
+        };
+        const ChatTurns turns = ChatController::turnsOf(messages);
+        QCOMPARE(turns.size(), size_t(4));
+        QCOMPARE(turns[0].role, std::string("user"));
+        QCOMPARE(turns[0].content, std::string("Who keeps the lighthouse?"));
+        QCOMPARE(turns[1].role, std::string("assistant"));
+        QCOMPARE(turns[1].content, std::string("The keeper of Wendle."));
+        QCOMPARE(turns[2].content, std::string("Stopped early?"));
+        QCOMPARE(turns[3].content, std::string("It was stop"));
+        QVERIFY(ChatController::turnsOf({}).empty());
+    }
 };
 
 QTEST_MAIN(TestUiModels)

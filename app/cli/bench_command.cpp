@@ -90,8 +90,8 @@ int benchGenerate(Arguments& args) {
                                   std::chrono::duration<double>(Clock::now() - start).count());
         }
         std::printf("| %s | %s | %lld | %.1f | %lld | %.2f |\n", info.name.c_str(),
-                    engine->memory().device.c_str(), (long long)promptTokens,
-                    median(prefillRates), (long long)genTokens, median(decodeRates));
+                    engine->memory().device.c_str(), (long long)promptTokens, median(prefillRates),
+                    (long long)genTokens, median(decodeRates));
         std::fflush(stdout);
     }
     std::printf("(median of %lld runs)\n", (long long)repeat);

@@ -1,6 +1,7 @@
 #include "eval/eval_common.h"
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 namespace hip {
@@ -33,6 +34,38 @@ Result<std::vector<int32_t>> leadingTokens(const EngineState& state, const std::
 AttentionConfig alwaysPruning(AttentionConfig attention) {
     attention.denseBelowTokens = 0;
     return attention;
+}
+
+int64_t prefillQueryBlock(const AttentionConfig& config) {
+    return config.mode == AttentionConfig::Mode::HipTree ? config.treeQueryBlock
+                                                         : config.queryBlock;
+}
+
+attention::BlockMask hipMask(const attention::PruningContext& context,
+                             const attention::QueryBlock& query) {
+    const AttentionConfig& config = context.config;
+    const int64_t end = attention::candidateEnd(config, query.lastPosition());
+    if (config.mode == AttentionConfig::Mode::HipTree) {
+        if (context.layer < config.treeDenseLayers)
+            return {{attention::mergeRanges({{config.sinkTokens, end}}, end)}};
+        return attention::treeMask(context, query);
+    }
+    std::vector<attention::ChunkList> stageInputs;
+    attention::ChunkList selected =
+        attention::runStages(context, 0, attention::initialChunks(config, end), query, stageInputs);
+    return {{attention::mergeRanges(std::move(selected), end)}};
+}
+
+void softmax(float* row, int64_t keys) {
+    const float peak = *std::max_element(row, row + keys);
+    double total = 0;
+    for (int64_t j = 0; j < keys; ++j) {
+        row[j] = std::exp(row[j] - peak);
+        total += row[j];
+    }
+    const float inverse = float(1.0 / total);
+    for (int64_t j = 0; j < keys; ++j)
+        row[j] *= inverse;
 }
 
 std::vector<int64_t> evenlySpread(int64_t first, int64_t last, int32_t count) {

@@ -2,6 +2,7 @@
 // What the evaluations share: the engine's internals, tokenizing, switching attention for the
 // length of an evaluation, and where in a context to sample queries.
 
+#include "attention/hip_mask.h"
 #include "hip/evaluation.h"
 #include "runtime/engine_state.h"
 
@@ -43,6 +44,17 @@ private:
 // HiP as the evaluations run it: pruning at every length. The engine's dense crossover exists
 // for speed; here it would hide what is being measured.
 AttentionConfig alwaysPruning(AttentionConfig attention);
+
+// Query rows sharing one mask in prefill: the configuration's query block.
+int64_t prefillQueryBlock(const AttentionConfig& config);
+
+// The mask HiP estimates for this query block in prefill (as hip_attention.cpp does). Layers the
+// tree mode keeps dense attend every candidate.
+attention::BlockMask hipMask(const attention::PruningContext& context,
+                             const attention::QueryBlock& query);
+
+// Turns one row of logits over `keys` keys into probabilities.
+void softmax(float* row, int64_t keys);
 
 // Up to `count` distinct values evenly spread over [first, last], always including `last`.
 std::vector<int64_t> evenlySpread(int64_t first, int64_t last, int32_t count);

@@ -7,7 +7,6 @@
 #include "eval/dense_logits.h"
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -57,22 +56,6 @@ int64_t tokensIn(const ChunkList& ranges) {
     return total;
 }
 
-// The mask HiP estimates for this query block in prefill (as hip_attention.cpp does). Layers the
-// tree mode keeps dense attend every candidate.
-BlockMask hipMask(const attention::PruningContext& context, const attention::QueryBlock& query) {
-    const AttentionConfig& config = context.config;
-    const int64_t end = attention::candidateEnd(config, query.lastPosition());
-    if (config.mode == AttentionConfig::Mode::HipTree) {
-        if (context.layer < config.treeDenseLayers)
-            return {{attention::mergeRanges({{config.sinkTokens, end}}, end)}};
-        return attention::treeMask(context, query);
-    }
-    std::vector<ChunkList> stageInputs;
-    ChunkList selected =
-        attention::runStages(context, 0, attention::initialChunks(config, end), query, stageInputs);
-    return {{attention::mergeRanges(std::move(selected), end)}};
-}
-
 // Key blocks of `blockSize` on the grid from `begin`, drawn uniformly without replacement from
 // those before `end` until they hold at least `tokens` keys: a baseline that ignores the query.
 ChunkList randomBlocks(int64_t begin, int64_t end, int64_t blockSize, int64_t tokens,
@@ -108,19 +91,6 @@ double largestSum(float* begin, float* end, int64_t count) {
     if (count <= 0) return 0;
     std::nth_element(begin, begin + (count - 1), end, std::greater<float>());
     return std::accumulate(begin, begin + count, 0.0);
-}
-
-// Turns one row of logits over keys [0, position] into probabilities.
-void softmax(float* row, int64_t keys) {
-    const float peak = *std::max_element(row, row + keys);
-    double total = 0;
-    for (int64_t j = 0; j < keys; ++j) {
-        row[j] = std::exp(row[j] - peak);
-        total += row[j];
-    }
-    const float inverse = float(1.0 / total);
-    for (int64_t j = 0; j < keys; ++j)
-        row[j] *= inverse;
 }
 
 struct Scratch {
@@ -204,7 +174,7 @@ Result<RecallReport> measureRecall(Engine& engine, const RecallOptions& options,
                                                      "dense attention");
     HIP_TRY(config.validate());
     const bool tree = config.mode == AttentionConfig::Mode::HipTree;
-    const int64_t block = tree ? config.treeQueryBlock : config.queryBlock;
+    const int64_t block = prefillQueryBlock(config);
     const int64_t length = options.contextTokens;
     if (options.samples < 1 || length < block)
         return makeError(ErrorCode::InvalidArgument,

@@ -502,103 +502,117 @@ Status CudaBackend::attention(KvCache& cache, int32_t layer, int64_t start, Act 
     cudaSetDevice(device_.index);
     auto& kv = static_cast<CudaKvCache&>(cache);
     const int64_t end = start + q.rows;
-    Status checked = checkAttention(kv, end, layer, q, params);
-    if (checked.isOk()) {
-        auto tables = ropeTables(params.rope, end);
-        if (!tables) checked = tables.status();
-        if (checked.isOk()) checked = uploadPositions(start, q.rows);
-        if (checked.isOk()) {
-            const kernels::RopeTables rope = (*tables)->view();
-            const kernels::KvLayer layerKv = kv.layer(layer);
-            const int32_t* length = positions_.as<int32_t>();
-            const int32_t* positions = length + 1;
-            const bool mass = q.rows == 1 && cache.attentionMass;
-            identify({word(Op::Attention), word(&cache), word(int64_t(layer)), word(q), word(k),
-                      word(v), word(out), word(int64_t(params.heads)), word(params.scale),
-                      word(rope.cosSin), word(int64_t(mass))});
-            submit([=](cudaStream_t s) {
-                return launched(kernels::appendKv(rows(k), rows(v), positions, layerKv, s),
-                                "the KV append kernel");
-            });
-            if (q.rows == 1) {
-                kernels::DecodeAttention d;
-                d.q = q.data;
-                d.kv = layerKv;
-                d.rope = rope;
-                d.heads = params.heads;
-                d.scale = params.scale;
-                d.length = length;
-                d.splits = kv.splits();
-                d.partials = kv.partials();
-                d.rangesDone = kv.rangesDone();
-                d.out = out.data;
-                d.logSumExp = mass ? kv.logSumExp() : nullptr;
-                if (mass && !graph_.recording())
-                    submit([=, &kv](cudaStream_t s) {
-                        return launched(
-                            cudaMemsetAsync(kv.mass(), 0, size_t(end) * sizeof(float), s),
-                            "clearing the attention mass");
-                    });
-                submit([=](cudaStream_t s) {
-                    return launched(kernels::flashDecode(d, s), "the decode attention kernel");
-                });
-                if (mass) {
-                    kernels::AttentionMass m;
-                    m.q = q.data;
-                    m.kv = layerKv;
-                    m.rope = rope;
-                    m.heads = params.heads;
-                    m.scale = params.scale;
-                    m.length = length;
-                    m.logSumExp = kv.logSumExp();
-                    m.mass = kv.mass();
-                    submit([=](cudaStream_t s) {
-                        return launched(kernels::addAttentionMass(m, s),
-                                        "the attention mass kernel");
-                    });
-                    if (graph_.recording())
-                        stepMass_ = {&kv, cache.attentionMass, end};
-                    else
-                        fail(addMassToHost(kv, *cache.attentionMass, end));
-                }
-            } else {
-                const int64_t qElements = q.rows * int64_t(params.heads) * params.headDim;
-                auto rotated = qHalf_.ensure(uint64_t(qElements) * 2u);
-                if (!rotated) {
-                    fail(rotated.status());
-                } else {
-                    kernels::PrefillAttention p;
-                    p.q = *rotated;
-                    p.qHeadStride = q.rows * params.headDim;
-                    p.kv = layerKv;
-                    p.rope = rope;
-                    p.heads = params.heads;
-                    p.rows = q.rows;
-                    p.start = start;
-                    p.out = rows(out);
-                    const kernels::Half16 type = layerKv.type;
-                    const int32_t heads = params.heads, headDim = params.headDim;
-                    const float qScale = params.scale * 1.4426950408889634f; // log2(e)
-                    const kernels::PrefillTile tile = prefillTile_;
-                    void* qh = *rotated;
-                    submit([=](cudaStream_t s) {
-                        return launched(kernels::ropeRows(rows(q), heads, headDim, positions, rope,
-                                                          qScale, qh, p.qHeadStride, type, s),
-                                        "the query rotation kernel");
-                    });
-                    submit([=](cudaStream_t s) {
-                        return launched(kernels::flashPrefill(p, s, tile),
-                                        "the prefill attention kernel");
-                    });
-                }
-            }
-            if (layer == kv.layers() - 1) kv.setTokens(end);
-        }
+    Status status = checkAttention(kv, end, layer, q, params);
+    const DeviceRopeTables* tables = nullptr;
+    if (status.isOk()) {
+        auto found = ropeTables(params.rope, end);
+        if (found)
+            tables = *found;
+        else
+            status = found.status();
     }
-    fail(checked);
+    if (status.isOk()) status = uploadPositions(start, q.rows);
+    if (status.isOk()) {
+        const kernels::RopeTables rope = tables->view();
+        const kernels::KvLayer layerKv = kv.layer(layer);
+        const int32_t* positions = positions_.as<int32_t>() + 1;
+        identify({word(Op::Attention), word(&cache), word(int64_t(layer)), word(q), word(k),
+                  word(v), word(out), word(int64_t(params.heads)), word(params.scale),
+                  word(rope.cosSin), word(int64_t(q.rows == 1 && cache.attentionMass))});
+        submit([=](cudaStream_t s) {
+            return launched(kernels::appendKv(rows(k), rows(v), positions, layerKv, s),
+                            "the KV append kernel");
+        });
+        if (q.rows == 1)
+            decode(kv, layerKv, rope, q, params, out, end);
+        else
+            prefill(layerKv, rope, start, q, params, out);
+        if (layer == kv.layers() - 1) kv.setTokens(end);
+    }
+    fail(status);
     Status result = takeError();
     if (!result.isOk()) abandonStep();
     return result;
+}
+
+// One query row over keys [0, end): split-KV decoding, and the attention mass when the cache
+// asks for it. Positions and length come from the step inputs in device memory.
+void CudaBackend::decode(CudaKvCache& kv, const kernels::KvLayer& layer,
+                         const kernels::RopeTables& rope, Act q, const AttentionParams& params,
+                         Act out, int64_t end) {
+    const int32_t* length = positions_.as<int32_t>();
+    const bool mass = kv.attentionMass != nullptr;
+    kernels::DecodeAttention d;
+    d.q = q.data;
+    d.kv = layer;
+    d.rope = rope;
+    d.heads = params.heads;
+    d.scale = params.scale;
+    d.length = length;
+    d.splits = kv.splits();
+    d.partials = kv.partials();
+    d.rangesDone = kv.rangesDone();
+    d.out = out.data;
+    d.logSumExp = mass ? kv.logSumExp() : nullptr;
+    // In a decode step the mass is cleared before the graph runs (finishStep).
+    if (mass && !graph_.recording()) {
+        float* target = kv.mass();
+        submit([=](cudaStream_t s) {
+            return launched(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
+                            "clearing the attention mass");
+        });
+    }
+    submit([=](cudaStream_t s) {
+        return launched(kernels::flashDecode(d, s), "the decode attention kernel");
+    });
+    if (!mass) return;
+    kernels::AttentionMass m;
+    m.q = q.data;
+    m.kv = layer;
+    m.rope = rope;
+    m.heads = params.heads;
+    m.scale = params.scale;
+    m.length = length;
+    m.logSumExp = kv.logSumExp();
+    m.mass = kv.mass();
+    submit([=](cudaStream_t s) {
+        return launched(kernels::addAttentionMass(m, s), "the attention mass kernel");
+    });
+    if (graph_.recording())
+        stepMass_ = {&kv, kv.attentionMass, end};
+    else
+        fail(addMassToHost(kv, *kv.attentionMass, end));
+}
+
+// Query rows at positions start.. over keys up to their own: the queries are rotated and scaled
+// into 16-bit head-major rows, then the flash prefill kernel runs.
+void CudaBackend::prefill(const kernels::KvLayer& layer, const kernels::RopeTables& rope,
+                          int64_t start, Act q, const AttentionParams& params, Act out) {
+    const int64_t qElements = q.rows * int64_t(params.heads) * params.headDim;
+    auto rotated = qHalf_.ensure(uint64_t(qElements) * 2u);
+    if (!rotated) return fail(rotated.status());
+    void* queries = *rotated;
+    kernels::PrefillAttention p;
+    p.q = queries;
+    p.qHeadStride = q.rows * params.headDim;
+    p.kv = layer;
+    p.rope = rope;
+    p.heads = params.heads;
+    p.rows = q.rows;
+    p.start = start;
+    p.out = rows(out);
+    const int32_t* positions = positions_.as<int32_t>() + 1;
+    const int32_t heads = params.heads, headDim = params.headDim;
+    const float qScale = params.scale * 1.4426950408889634f; // log2(e): the kernel uses exp2
+    const kernels::PrefillTile tile = prefillTile_;
+    submit([=](cudaStream_t s) {
+        return launched(kernels::ropeRows(rows(q), heads, headDim, positions, rope, qScale, queries,
+                                          p.qHeadStride, layer.type, s),
+                        "the query rotation kernel");
+    });
+    submit([=](cudaStream_t s) {
+        return launched(kernels::flashPrefill(p, s, tile), "the prefill attention kernel");
+    });
 }
 
 // Waits for queued work, then adds the attention mass of positions [0, length) to `mass`.

@@ -90,6 +90,10 @@ private:
     Result<const DeviceRopeTables*> ropeTables(const RopeParams& params, int64_t positions);
     Status checkAttention(const CudaKvCache& cache, int64_t end, int32_t layer, Act q,
                           const AttentionParams& params) const;
+    void decode(CudaKvCache& kv, const kernels::KvLayer& layer, const kernels::RopeTables& rope,
+                Act q, const AttentionParams& params, Act out, int64_t end);
+    void prefill(const kernels::KvLayer& layer, const kernels::RopeTables& rope, int64_t start,
+                 Act q, const AttentionParams& params, Act out);
     Status finishStep();
     void abandonStep();
     Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);

@@ -9,8 +9,11 @@
 // - passkey: a number hidden in filler text at several depths and lengths; is it found?
 // - locality: the spread of score differences s_i - s_j against key distance |i - j|, the
 //   statistic HiP's pruning rests on.
+// - window: for the last queries of a short context, every exact attention probability beside
+//   the keys HiP attends (what the app's "Dense vs HiP" view draws).
 //
-// Recall and locality read the model's real queries and keys, which needs the CPU backend.
+// Recall, locality and window read the model's real queries and keys, which needs the CPU
+// backend.
 
 #include "hip/attention_config.h"
 #include "hip/cancel.h"
@@ -162,5 +165,43 @@ struct LocalityReport {
 Result<LocalityReport> measureLocality(Engine& engine, const LocalityOptions& options,
                                        const ProgressCallback& progress = {},
                                        const CancelToken& cancel = {});
+
+// ---------------------------------------------------------------------------------------------
+// One window of attention, dense beside HiP.
+
+struct WindowOptions {
+    std::string text;            // the context is its first contextTokens tokens
+    int64_t contextTokens = 512; // keys of the window
+    int32_t layer = 0;
+    int32_t head = -1;        // a query head, or -1 for the mean over heads
+    int64_t queryTokens = 32; // the last positions of the context are the query rows
+    // The HiP configuration whose mask is shown; pruning is forced at this length, as in the
+    // other evaluations.
+    AttentionConfig attention;
+};
+
+// Row r is the query at position firstQuery + r; column k the key at position k. Like recall,
+// queries and keys come from one dense pass over the context, and the masks from HiP's real
+// estimation for the query block (on prefill's grid) that holds each row.
+struct WindowReport {
+    int64_t firstQuery = 0;
+    int64_t keys = 0; // the context length
+    // rows() x keys, row-major: dense softmax at true rope positions (0 right of the row's own
+    // position), averaged over heads when the head is -1.
+    std::vector<float> probabilities;
+    // rows() x keys: 1 where HiP attends the key for that row, as block-sparse attention sees it
+    // (attention::rowLayout): the sinks, the selected keys before the row's window, the window.
+    // Per-head masks (the tree mode) are shown as their union when the head is -1.
+    std::vector<uint8_t> attended;
+    // The share of the dense probability on the keys HiP attends, mean over rows (and over heads
+    // when the head is -1, each head counted on its own mask). With a mask shared by the heads it
+    // is the mean over rows of the probabilities on attended keys.
+    double hipRecall = 0;
+    int64_t rows() const { return keys - firstQuery; }
+};
+
+Result<WindowReport> measureWindow(Engine& engine, const WindowOptions& options,
+                                   const ProgressCallback& progress = {},
+                                   const CancelToken& cancel = {});
 
 } // namespace hip::eval

@@ -70,7 +70,7 @@ AttentionPanel::AttentionPanel(EngineBridge* bridge, QWidget* parent)
             });
     connect(bridge_, &EngineBridge::windowMeasured, this, [this](const AttentionWindowPtr& window) {
         window_->setWindow(window);
-        status_->clear();
+        status_->setText(window_->attentionDescription());
     });
     connect(bridge_, &EngineBridge::measureProgress, this,
             [this](const QString& stage, qint64 done, qint64 total) {

@@ -32,29 +32,35 @@ void WindowComparison::setMessage(const QString& message) {
 }
 
 double WindowComparison::recall() const {
-    if (!window_ || window_->rows() <= 0) return 0;
-    double sum = 0;
-    const auto keys = size_t(window_->keyTokens);
-    for (int64_t r = 0; r < window_->rows(); ++r) {
-        double kept = 0, total = 0;
-        for (size_t k = 0; k < keys; ++k) {
-            const float p = window_->dense[size_t(r) * keys + k];
-            total += p;
-            if (window_->hip[size_t(r) * keys + k]) kept += p;
-        }
-        sum += total > 0 ? kept / total : 0;
-    }
-    return sum / double(window_->rows());
+    // The engine's: with masks of their own per head (the tree mode), each head counts on its own
+    // keys, which the union drawn here cannot tell.
+    return window_ ? window_->recall : 0;
+}
+
+QString WindowComparison::attentionDescription() const {
+    if (!window_) return {};
+    const hip::AttentionConfig& config = window_->attention;
+    const QString name = QString::fromStdString(config.name);
+    const QString budget = config.mode == hip::AttentionConfig::Mode::HipTree
+                               ? tr("%1 selected keys per head").arg(config.treeTokens)
+                               : tr("%1 selected keys").arg(config.finalTokens(window_->layer));
+    const QString keys = tr("%1 sinks, a %2-token window and %3")
+                             .arg(config.sinkTokens)
+                             .arg(config.windowTokens)
+                             .arg(budget);
+    return window_->scaled ? tr("HiP (%1, scaled to the window): %2.").arg(name, keys)
+                           : tr("HiP (%1): %2.").arg(name, keys);
 }
 
 QString WindowComparison::accessibleSummary() const {
     if (!window_) return message_.isEmpty() ? tr("Not measured yet.") : message_;
     return tr("Layer %1, %2 queries over %3 keys: HiP's selected keys hold %4% of the exact "
-              "attention.")
+              "attention. %5")
         .arg(window_->layer)
         .arg(window_->rows())
         .arg(window_->keyTokens)
-        .arg(qRound(recall() * 100));
+        .arg(qRound(recall() * 100))
+        .arg(attentionDescription());
 }
 
 void WindowComparison::paintEvent(QPaintEvent*) {

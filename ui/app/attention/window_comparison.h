@@ -19,6 +19,9 @@ public:
     const AttentionWindowPtr& window() const { return window_; }
     // The share of the dense attention that falls on HiP's keys, averaged over query rows.
     double recall() const;
+    // Which HiP configuration the window shows (sinks, window, budget), and whether it was
+    // scaled down to the window.
+    QString attentionDescription() const;
     QSize sizeHint() const override { return {760, 380}; }
     QString accessibleSummary() const override;
 

@@ -12,6 +12,7 @@
 #include <hip/generation.h>
 #include <hip/memory_report.h>
 #include <hip/model_info.h>
+#include <hip/session.h>
 #include <hip/status.h>
 
 #include <QMetaType>
@@ -30,6 +31,8 @@ enum class Operation {
     CountTokens,
     ReadDocument,
     Answer,
+    SetHistory,
+    ReportHistory,
     AttentionMask,
     MeasureLocality,
     MeasureWindow,
@@ -40,7 +43,10 @@ struct ModelSummary {
     hip::ModelInfo info;
     hip::AttentionConfig attention;
     int64_t contextTokens = 0; // KV capacity of the session
-    QString device;            // "CPU (2 threads)", the GPU's name
+    // Engine::documentTokenBudget(): tokens the document's system turn may take, header and chat
+    // template included (see documentTextBudget for the text alone).
+    int64_t documentTokenBudget = 0;
+    QString device; // "CPU (2 threads)", the GPU's name
     bool onGpu = false;
 };
 
@@ -85,6 +91,9 @@ struct AttentionMask {
 };
 using AttentionMaskPtr = std::shared_ptr<const AttentionMask>;
 
+// A conversation as the session holds it after the system turn (user and assistant turns).
+using ChatTurns = std::vector<hip::ChatTurn>;
+
 using DocumentPtr = std::shared_ptr<const doc::DocumentText>;
 using DocumentTokensPtr = std::shared_ptr<const doc::DocumentTokens>;
 using LocalityReportPtr = std::shared_ptr<const hip::eval::LocalityReport>;
@@ -94,6 +103,7 @@ using LocalityReportPtr = std::shared_ptr<const hip::eval::LocalityReport>;
 Q_DECLARE_METATYPE(hip::ui::Operation)
 Q_DECLARE_METATYPE(hip::ErrorCode)
 Q_DECLARE_METATYPE(hip::ui::ModelSummary)
+Q_DECLARE_METATYPE(hip::ui::ChatTurns)
 Q_DECLARE_METATYPE(hip::ui::MemorySample)
 Q_DECLARE_METATYPE(hip::ui::AttentionSummaryPtr)
 Q_DECLARE_METATYPE(hip::ui::AnswerOutcome)

@@ -2,9 +2,16 @@
 
 #include "bridge/engine_worker.h"
 
+#include <QDateTime>
+
 namespace hip::ui {
 
-EngineBridge::EngineBridge(QObject* parent) : QObject(parent), worker_(new EngineWorker) {
+EngineBridge::EngineBridge(QObject* parent)
+    : QObject(parent), memory_(std::make_shared<MemoryProbe>()),
+      worker_(new EngineWorker(memory_)) {
+    memoryTimer_.setInterval(kMemorySampleMs);
+    connect(&memoryTimer_, &QTimer::timeout, this, &EngineBridge::sampleMemory);
+
     thread_.setObjectName(QStringLiteral("engine"));
     worker_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -19,6 +26,7 @@ EngineBridge::EngineBridge(QObject* parent) : QObject(parent), worker_(new Engin
     connect(worker_, &EngineWorker::modelLoaded, this, [this](const ModelSummary& summary) {
         model_ = summary;
         emit modelLoaded(summary);
+        memoryTimer_.start();
     });
     connect(worker_, &EngineWorker::tokensCounted, this, &EngineBridge::tokensCounted);
     connect(worker_, &EngineWorker::readingProgress, this, &EngineBridge::readingProgress);
@@ -33,7 +41,7 @@ EngineBridge::EngineBridge(QObject* parent) : QObject(parent), worker_(new Engin
     connect(worker_, &EngineWorker::measureProgress, this, &EngineBridge::measureProgress);
     connect(worker_, &EngineWorker::localityMeasured, this, &EngineBridge::localityMeasured);
     connect(worker_, &EngineWorker::windowMeasured, this, &EngineBridge::windowMeasured);
-    connect(worker_, &EngineWorker::memorySampled, this, &EngineBridge::memorySampled);
+    connect(worker_, &EngineWorker::historyReported, this, &EngineBridge::historyReported);
     connect(worker_, &EngineWorker::notice, this, &EngineBridge::notice);
     connect(worker_, &EngineWorker::failed, this,
             [this](Operation operation, const QString& message, hip::ErrorCode code) {
@@ -62,8 +70,18 @@ bool EngineBridge::begin(Operation operation) {
 void EngineBridge::onFinished(Operation operation) {
     if (busyWith_ != operation) return; // a quick query finished
     busyWith_.reset();
+    sampleMemory(); // what the operation left, at once
     emit finished(operation);
     emit busyChanged(false);
+}
+
+void EngineBridge::sampleMemory() {
+    if (const std::optional<hip::MemoryReport> report = memory_->sample())
+        emit memorySampled({QDateTime::currentMSecsSinceEpoch(), *report});
+}
+
+void EngineBridge::setMemorySampleInterval(int msecs) {
+    memoryTimer_.setInterval(msecs);
 }
 
 void EngineBridge::cancel() {
@@ -86,9 +104,20 @@ void EngineBridge::requestAttentionMask(int layer, int keyBins) {
         Qt::QueuedConnection);
 }
 
+void EngineBridge::setHistory(const ChatTurns& turns) {
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, turns] { w->setHistory(turns); }, Qt::QueuedConnection);
+}
+
+void EngineBridge::requestHistory() {
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_] { w->reportHistory(); }, Qt::QueuedConnection);
+}
+
 bool EngineBridge::loadModel(const hip::LoadOptions& options, bool fallbackToCpu) {
     if (!begin(Operation::LoadModel)) return false;
     model_.reset();
+    memoryTimer_.stop(); // the old engine goes; the new one is sampled once it is loaded
     QMetaObject::invokeMethod(
         worker_,
         [w = worker_, options, fallbackToCpu, cancel = cancel_] {
@@ -109,12 +138,15 @@ bool EngineBridge::readDocument(const DocumentPtr& document, bool onlyWhatFits) 
     return true;
 }
 
-bool EngineBridge::ask(const QString& question, const hip::GenerateOptions& options) {
+bool EngineBridge::ask(const QString& question, const hip::GenerateOptions& options,
+                       std::optional<ChatTurns> history) {
     if (!begin(Operation::Answer)) return false;
     pendingText_.clear();
     QMetaObject::invokeMethod(
         worker_,
-        [w = worker_, question, options, cancel = cancel_] { w->ask(question, options, cancel); },
+        [w = worker_, question, options, history = std::move(history), cancel = cancel_] {
+            w->ask(question, options, history, cancel);
+        },
         Qt::QueuedConnection);
     return true;
 }

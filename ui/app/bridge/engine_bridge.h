@@ -6,9 +6,14 @@
 //
 // Answer text is coalesced: pieces arriving within kCoalesceMs reach the view as one answerText
 // signal, so a fast GPU does not repaint the chat for every token.
+//
+// Memory is sampled here, on the GUI thread, from a timer: Engine::memory() is safe to call while
+// the engine thread computes, so the gauge keeps moving during a long prefill chunk. The worker
+// attaches its engine to the shared MemoryProbe after a load and detaches it before unloading.
 
 #include "bridge/attention_window.h"
 #include "bridge/bridge_types.h"
+#include "bridge/memory_probe.h"
 
 #include <hip/cancel.h>
 #include <hip/engine.h>
@@ -18,6 +23,7 @@
 #include <QThread>
 #include <QTimer>
 
+#include <memory>
 #include <optional>
 
 namespace hip::ui {
@@ -30,6 +36,7 @@ class EngineBridge final : public QObject {
 
 public:
     static constexpr int kCoalesceMs = 40;
+    static constexpr int kMemorySampleMs = 500; // the gauge's rate: twice a second
 
     explicit EngineBridge(QObject* parent = nullptr);
     // Cancels what runs and ends the engine thread. The close handler of the main window cancels
@@ -46,11 +53,21 @@ public:
     void estimateMemory(const hip::LoadOptions& options);
     void countTokens(const DocumentPtr& document);
     void requestAttentionMask(int layer, int keyBins);
+    // Replaces the conversation the model sees after the book (a saved chat, restored once the
+    // book is read); a request queued after it sees the new conversation.
+    void setHistory(const ChatTurns& turns);
+    // The conversation the model sees now, in historyReported.
+    void requestHistory();
+    // How often memorySampled fires while a model is loaded.
+    void setMemorySampleInterval(int msecs);
 
     // Long operations: each returns false, doing nothing, while another runs.
     bool loadModel(const hip::LoadOptions& options, bool fallbackToCpu);
     bool readDocument(const DocumentPtr& document, bool onlyWhatFits);
-    bool ask(const QString& question, const hip::GenerateOptions& options);
+    // With `history`, the conversation before the question is replaced first: regenerate asks
+    // the last question again with the chat up to it, so the model does not see the old answer.
+    bool ask(const QString& question, const hip::GenerateOptions& options,
+             std::optional<ChatTurns> history = std::nullopt);
     bool measureLocality(int64_t contextTokens);
     bool measureWindow(const AttentionWindowRequest& request);
 
@@ -72,6 +89,7 @@ signals:
     void localityMeasured(const hip::ui::LocalityReportPtr& report);
     void windowMeasured(const hip::ui::AttentionWindowPtr& window);
     void memorySampled(const hip::ui::MemorySample& sample);
+    void historyReported(const hip::ui::ChatTurns& turns);
     void notice(const QString& message);
     // hip::ErrorCode::Cancelled when the user stopped it: not an error to report.
     void failed(hip::ui::Operation operation, const QString& message, hip::ErrorCode code);
@@ -83,7 +101,10 @@ private:
     void onPiece(const QString& piece);
     void flushText();
     void onFinished(Operation operation);
+    void sampleMemory();
 
+    std::shared_ptr<MemoryProbe> memory_;
+    QTimer memoryTimer_;
     QThread thread_;
     EngineWorker* worker_; // lives on thread_, deleted there when it ends
     std::optional<Operation> busyWith_;

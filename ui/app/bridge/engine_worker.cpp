@@ -7,14 +7,14 @@
 
 #include <hip/evaluation.h>
 
-#include <QDateTime>
-#include <QTimer>
+#include <QElapsedTimer>
 
 namespace hip::ui {
 namespace {
 
-constexpr int kMemorySampleMs = 500;      // the gauge's rate: twice a second
 constexpr int kAttentionPublishMs = 1000; // sources refresh while an answer streams
+// What a turn costs besides its text: the chat template's role markers and separators.
+constexpr int64_t kTurnOverheadTokens = 8;
 
 QString fromStd(const std::string& text) {
     return QString::fromStdString(text);
@@ -22,27 +22,24 @@ QString fromStd(const std::string& text) {
 
 } // namespace
 
-EngineWorker::EngineWorker(QObject* parent) : QObject(parent), memoryTimer_(new QTimer(this)) {
-    // A child: it moves to the worker's thread with the worker and fires there.
-    memoryTimer_->setInterval(kMemorySampleMs);
-    connect(memoryTimer_, &QTimer::timeout, this, &EngineWorker::sampleMemoryIfDue);
+EngineWorker::EngineWorker(std::shared_ptr<MemoryProbe> memory, QObject* parent)
+    : QObject(parent), memory_(std::move(memory)) {}
+
+EngineWorker::~EngineWorker() {
+    unload();
 }
 
-// The session holds a reference into the engine's state: it goes first.
-EngineWorker::~EngineWorker() {
+void EngineWorker::unload() {
+    memory_->detach();
     session_.reset();
     engine_.reset();
+    document_.reset();
+    tokens_.reset();
+    documentEnd_ = 0;
 }
 
 void EngineWorker::fail(Operation operation, const hip::Status& status) {
     emit failed(operation, fromStd(status.message()), status.code());
-}
-
-void EngineWorker::sampleMemoryIfDue() {
-    if (!engine_) return;
-    if (sinceSample_.isValid() && sinceSample_.elapsed() < kMemorySampleMs - 50) return;
-    sinceSample_.start();
-    emit memorySampled({QDateTime::currentMSecsSinceEpoch(), engine_->memory()});
 }
 
 void EngineWorker::estimateMemory(const hip::LoadOptions& options) {
@@ -57,11 +54,7 @@ void EngineWorker::estimateMemory(const hip::LoadOptions& options) {
 void EngineWorker::loadModel(hip::LoadOptions options, bool fallbackToCpu,
                              const hip::CancelToken& cancel) {
     // The old model goes first: holding two would need the memory of both.
-    memoryTimer_->stop();
-    session_.reset();
-    engine_.reset();
-    document_.reset();
-    tokens_.reset();
+    unload();
 
     const auto progress = [this](const hip::Progress& p) {
         emit loadProgress(fromStd(p.stage), p.done, p.total);
@@ -79,16 +72,13 @@ void EngineWorker::loadModel(hip::LoadOptions options, bool fallbackToCpu,
     summary.info = engine_->info();
     summary.attention = engine_->attention();
     summary.contextTokens = engine_->contextTokens();
+    summary.documentTokenBudget = engine_->documentTokenBudget();
     summary.device = fromStd(engine_->memory().device);
-    // The engine names the device it runs on; a CPU fallback shows up as "CPU (n threads)".
-    summary.onGpu =
-        options.device == hip::Device::Cuda && !summary.device.startsWith(QLatin1String("CPU"));
+    summary.onGpu = engine_->device() == hip::Device::Cuda; // Cpu after a fallback
     for (const std::string& warning : engine_->warnings())
         emit notice(tr("Note: %1.").arg(fromStd(warning)));
+    memory_->attach(*engine_);
     emit modelLoaded(summary);
-    sinceSample_.invalidate();
-    sampleMemoryIfDue();
-    memoryTimer_->start();
     emit finished(Operation::LoadModel);
 }
 
@@ -130,10 +120,11 @@ void EngineWorker::readDocument(const DocumentPtr& document, bool onlyWhatFits,
     // Forget the previous document first, so that a failed read leaves no stale mapping.
     document_.reset();
     tokens_.reset();
+    documentEnd_ = 0;
     DocumentPtr toRead = document;
     int pages = int(document->pages.size());
     if (onlyWhatFits) {
-        pages = pagesThatFit(*document, documentTokenBudget(engine_->contextTokens()));
+        pages = pagesThatFit(*document, documentTextBudget(engine_->documentTokenBudget()));
         if (pages < int(document->pages.size()))
             toRead = std::make_shared<const doc::DocumentText>(firstPages(*document, pages));
         if (pages == 0) {
@@ -147,19 +138,15 @@ void EngineWorker::readDocument(const DocumentPtr& document, bool onlyWhatFits,
     }
     auto read = doc::ingestDocument(
         *session_, *toRead,
-        [&](const doc::IngestEstimate& estimate) {
-            emit readingProgress(estimate);
-            sampleMemoryIfDue();
-        },
-        cancel);
+        [&](const doc::IngestEstimate& estimate) { emit readingProgress(estimate); }, cancel);
     if (read) {
         document_ = toRead;
         tokens_ = std::make_shared<const doc::DocumentTokens>(std::move(*read));
+        documentEnd_ = session_->cachedTokens();
         emit documentRead(tokens_, pages);
     } else {
         fail(Operation::ReadDocument, read.status());
     }
-    sampleMemoryIfDue();
     emit finished(Operation::ReadDocument);
 }
 
@@ -169,19 +156,64 @@ void EngineWorker::publishAttention() {
         summarizeAttention(*document_, *tokens_, session_->trace())));
 }
 
+ChatTurns EngineWorker::fitHistory(ChatTurns turns, int* dropped) const {
+    // The room Engine::documentTokenBudget() leaves after the document stays free for the next
+    // question and its answer; the conversation gets what the document does not take of the rest.
+    const int64_t room = engine_->documentTokenBudget() - documentEnd_;
+    std::vector<int64_t> cost;
+    cost.reserve(turns.size());
+    int64_t total = 0;
+    for (const hip::ChatTurn& turn : turns) {
+        cost.push_back(engine_->countTokens(turn.content) + kTurnOverheadTokens);
+        total += cost.back();
+    }
+    size_t first = 0;
+    // Whole exchanges go: the conversation still starts with a question.
+    while (first < turns.size() && (total > room || turns[first].role != "user"))
+        total -= cost[first++];
+    *dropped = int(first);
+    turns.erase(turns.begin(), turns.begin() + ptrdiff_t(first));
+    return turns;
+}
+
+void EngineWorker::setHistory(const ChatTurns& turns) {
+    if (session_) {
+        int dropped = 0;
+        session_->setHistory(fitHistory(turns, &dropped));
+        const int kept = int(turns.size()) - dropped;
+        if (dropped > 0 && kept == 0)
+            emit notice(tr("The saved chat does not fit in the model's context besides the book: "
+                           "it is shown, but the model does not see it."));
+        else if (dropped > 0)
+            emit notice(tr("Only the last %n message(s) of the saved chat fit in the model's "
+                           "context besides the book: the earlier ones are shown, but the model "
+                           "does not see them.",
+                           nullptr, kept));
+    }
+    emit finished(Operation::SetHistory);
+}
+
+void EngineWorker::reportHistory() {
+    emit historyReported(session_ ? session_->history() : ChatTurns());
+    emit finished(Operation::ReportHistory);
+}
+
 void EngineWorker::ask(const QString& question, const hip::GenerateOptions& options,
-                       const hip::CancelToken& cancel) {
+                       const std::optional<ChatTurns>& history, const hip::CancelToken& cancel) {
     if (!session_) {
         emit failed(Operation::Answer, tr("Load a model before asking."),
                     hip::ErrorCode::InvalidArgument);
         emit finished(Operation::Answer);
         return;
     }
+    if (history) {
+        int dropped = 0;
+        session_->setHistory(fitHistory(*history, &dropped));
+    }
     QElapsedTimer sincePublish;
     sincePublish.start();
     const auto sink = [&](std::string_view piece) {
         emit answerPiece(QString::fromUtf8(piece.data(), qsizetype(piece.size())));
-        sampleMemoryIfDue();
         if (sincePublish.elapsed() >= kAttentionPublishMs) {
             publishAttention();
             sincePublish.restart();
@@ -202,7 +234,6 @@ void EngineWorker::ask(const QString& question, const hip::GenerateOptions& opti
         outcome.attention = std::make_shared<const AttentionSummary>(
             summarizeAttention(*document_, *tokens_, session_->trace()));
     }
-    sampleMemoryIfDue();
     emit answerFinished(outcome);
     emit finished(Operation::Answer);
 }
@@ -237,10 +268,7 @@ void EngineWorker::measureLocality(int64_t contextTokens, const hip::CancelToken
     options.contextTokens = std::min(contextTokens, tokens_ ? tokens_->count() : contextTokens);
     auto report = hip::eval::measureLocality(
         *engine_, options,
-        [this](const hip::Progress& p) {
-            emit measureProgress(fromStd(p.stage), p.done, p.total);
-            sampleMemoryIfDue();
-        },
+        [this](const hip::Progress& p) { emit measureProgress(fromStd(p.stage), p.done, p.total); },
         cancel);
     if (report)
         emit localityMeasured(std::make_shared<const hip::eval::LocalityReport>(*report));

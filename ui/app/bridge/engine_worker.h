@@ -2,22 +2,22 @@
 // The engine's side of the bridge: a QObject living on its own thread that owns the Engine and the
 // Session. The GUI never calls it directly: EngineBridge queues each request onto the worker's
 // thread, and the worker answers through signals (queued back to the GUI thread). One request runs
-// at a time; each ends with `finished(operation)` after its result or its error.
+// at a time; each ends with `finished(operation)` after its result or its error. The loaded engine
+// is also attached to a MemoryProbe, which the GUI samples without going through the worker.
 
 #include "bridge/attention_mask.h"
 #include "bridge/attention_window.h"
 #include "bridge/bridge_types.h"
+#include "bridge/memory_probe.h"
 
 #include <hip/engine.h>
 #include <hip/session.h>
 
-#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 
 #include <memory>
-
-class QTimer;
+#include <optional>
 
 namespace hip::ui {
 
@@ -26,7 +26,8 @@ class EngineWorker final : public QObject {
     Q_DISABLE_COPY_MOVE(EngineWorker)
 
 public:
-    explicit EngineWorker(QObject* parent = nullptr);
+    // `memory` is where the loaded engine is published for sampling (shared with the GUI).
+    explicit EngineWorker(std::shared_ptr<MemoryProbe> memory, QObject* parent = nullptr);
     ~EngineWorker() override;
 
     // Requests (run on the worker's thread).
@@ -39,8 +40,16 @@ public:
     // fits (documentRead says how many pages); otherwise it is refused.
     void readDocument(const hip::ui::DocumentPtr& document, bool onlyWhatFits,
                       const hip::CancelToken& cancel);
+    // With `history`, the conversation before the question is replaced first (regenerate: the
+    // chat without the answer being replaced), so the model sees exactly that.
     void ask(const QString& question, const hip::GenerateOptions& options,
-             const hip::CancelToken& cancel);
+             const std::optional<hip::ui::ChatTurns>& history, const hip::CancelToken& cancel);
+    // Replaces the conversation after the document (a saved chat restored once the book is read).
+    // The oldest exchanges that would leave no room for a question and its answer are left out,
+    // and `notice` says so.
+    void setHistory(const hip::ui::ChatTurns& turns);
+    // Reports the conversation the model sees (historyReported).
+    void reportHistory();
     void attentionMask(int layer, int keyBins);
     void measureLocality(int64_t contextTokens, const hip::CancelToken& cancel);
     void measureWindow(const hip::ui::AttentionWindowRequest& request,
@@ -61,7 +70,7 @@ signals:
     void measureProgress(const QString& stage, qint64 done, qint64 total);
     void localityMeasured(const hip::ui::LocalityReportPtr& report);
     void windowMeasured(const hip::ui::AttentionWindowPtr& window);
-    void memorySampled(const hip::ui::MemorySample& sample);
+    void historyReported(const hip::ui::ChatTurns& turns);
     // Something the user should know that is not an error (a fallback taken).
     void notice(const QString& message);
     // hip::ErrorCode::Cancelled when the user stopped it: not an error to report.
@@ -70,21 +79,24 @@ signals:
 
 private:
     void fail(Operation operation, const hip::Status& status);
-    // Samples Engine::memory() if the last sample is at least half a second old. Called from the
-    // worker's timer when idle and from progress callbacks while busy (the timer cannot fire
-    // then), always on this thread: Engine::memory() is not safe to call during a computation
-    // from another thread.
-    void sampleMemoryIfDue();
+    // `turns` less its oldest exchanges, so that the document, the conversation and a question
+    // with its answer fit the context (the room Engine::documentTokenBudget() keeps); `dropped`
+    // gets the number of turns left out.
+    hip::ui::ChatTurns fitHistory(hip::ui::ChatTurns turns, int* dropped) const;
     void publishAttention();
     // The number of leading pages of `document` whose tokens fit `budget`.
     int pagesThatFit(const doc::DocumentText& document, int64_t budget) const;
 
+    // Drops the session, then the engine (the session holds a reference into it), after the
+    // memory probe has let go of it.
+    void unload();
+
+    std::shared_ptr<MemoryProbe> memory_;
     std::unique_ptr<hip::Engine> engine_;
     std::unique_ptr<hip::Session> session_;
     DocumentPtr document_;
     DocumentTokensPtr tokens_;
-    QTimer* memoryTimer_;
-    QElapsedTimer sinceSample_;
+    int64_t documentEnd_ = 0; // KV tokens of the document's system turn (0: no document read)
 };
 
 } // namespace hip::ui

@@ -58,6 +58,10 @@ ChatController::ChatController(EngineBridge& bridge, ChatModel& model, AppSettin
                 setAnswering(false);
                 emit error(tr("The answer failed: %1").arg(message));
             });
+    // Reading a book replaces the model's conversation: the chat shown goes back into it.
+    connect(&bridge_, &EngineBridge::documentRead, this, [this] {
+        if (ChatTurns turns = turnsOf(model_.messages()); !turns.empty()) bridge_.setHistory(turns);
+    });
     // Every finished change is saved at once: a chat is small, and a crash must not lose it.
     connect(&model_, &ChatModel::contentChanged, this, [this] {
         if (const hip::Status saved = save(); !saved)
@@ -92,12 +96,15 @@ bool ChatController::regenerate() {
     hip::GenerateOptions options = settings_.generateOptions();
     options.sampler.temperature = std::max(options.sampler.temperature, 0.7f);
     options.sampler.seed += ++regenerations_;
-    return send(question, options);
+    // The chat without the replaced exchange: the model must not see its previous answer. The KV
+    // cache of everything before the question is reused.
+    return send(question, options, turnsOf(model_.messages()));
 }
 
-bool ChatController::send(const QString& question, const hip::GenerateOptions& options) {
+bool ChatController::send(const QString& question, const hip::GenerateOptions& options,
+                          std::optional<ChatTurns> history) {
     if (answering_ || question.trimmed().isEmpty()) return false;
-    if (!bridge_.ask(question, options)) return false;
+    if (!bridge_.ask(question, options, std::move(history))) return false;
     model_.addQuestion(question);
     model_.beginAnswer();
     setAnswering(true);
@@ -130,6 +137,22 @@ std::vector<ChatSource> ChatController::sourcesOf(const AttentionSummary& attent
         sources.push_back(source);
     }
     return sources;
+}
+
+ChatTurns ChatController::turnsOf(const std::vector<ChatMessage>& messages) {
+    ChatTurns turns;
+    for (size_t i = 0; i + 1 < messages.size(); ++i) {
+        const ChatMessage& question = messages[i];
+        const ChatMessage& answer = messages[i + 1];
+        if (question.role != ChatMessage::Role::User ||
+            answer.role != ChatMessage::Role::Assistant || answer.streaming ||
+            answer.text.isEmpty())
+            continue;
+        turns.push_back({"user", question.text.toStdString()});
+        turns.push_back({"assistant", answer.text.toStdString()});
+        ++i;
+    }
+    return turns;
 }
 
 QString ChatController::markdown() const {

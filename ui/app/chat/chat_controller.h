@@ -1,7 +1,8 @@
 #pragma once
 // The conversation's logic: questions go to the engine, streamed text and sources come back into
-// the ChatModel, finished chats are saved per document and restored when it opens again, and a
-// chat can be exported to Markdown.
+// the ChatModel, finished chats are saved per document and restored when it opens again (into the
+// model too, once the book is read, so follow-up questions see them), and a chat can be exported
+// to Markdown.
 
 #include "bridge/bridge_types.h"
 #include "chat/chat_store.h"
@@ -9,6 +10,8 @@
 
 #include <QObject>
 #include <QString>
+
+#include <optional>
 
 namespace hip::ui {
 
@@ -29,7 +32,8 @@ public:
 
     // Sends a question; false (nothing sent) while the engine is busy.
     bool ask(const QString& question);
-    // Asks the last question again, sampled afresh, replacing its answer.
+    // Asks the last question again, sampled afresh, replacing its answer: the model sees the chat
+    // up to that question, not the answer it replaces.
     bool regenerate();
     void stop();
     bool isAnswering() const { return answering_; }
@@ -40,6 +44,9 @@ public:
 
     // The sources of an attention summary, as the chat keeps them.
     static std::vector<ChatSource> sourcesOf(const AttentionSummary& attention);
+    // The conversation the model is given for these messages: each question with its answer;
+    // a question without a finished, non-empty answer is left out.
+    static ChatTurns turnsOf(const std::vector<ChatMessage>& messages);
 
 signals:
     void answeringChanged(bool answering);
@@ -48,7 +55,8 @@ signals:
     void error(const QString& message);
 
 private:
-    bool send(const QString& question, const hip::GenerateOptions& options);
+    bool send(const QString& question, const hip::GenerateOptions& options,
+              std::optional<ChatTurns> history = std::nullopt);
     void setAnswering(bool answering);
 
     EngineBridge& bridge_;

@@ -73,9 +73,11 @@ void ReadingController::start() {
 void ReadingController::onCounted(qint64 documentTokens, qint64 capacity) {
     if (!counting_) return;
     counting_ = false;
+    // Counted by a model that is being replaced: the new one starts the reading again.
+    if (!bridge_.model()) return;
     documentTokens_ = documentTokens;
     emit contextChanged(capacity, documentTokens, 0);
-    const qint64 budget = documentTokenBudget(capacity);
+    const qint64 budget = documentTextBudget(bridge_.model()->documentTokenBudget);
     bool onlyWhatFits = false;
     if (documentTokens > budget) {
         const QString reason = tr("“%1” is %2 tokens, but the model's context holds %3 (%4 for the "
