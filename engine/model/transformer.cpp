@@ -231,7 +231,8 @@ Status Transformer::forward(const std::vector<int32_t>& tokens, int64_t start,
         b.matmul(out, head, nullptr, result);
         b.copyToHost(result, logits.data() + (row - first) * V);
     }
-    return Status::ok();
+    // Asynchronous backends report a failed launch here rather than at the next pass.
+    return b.takeError();
 }
 
 } // namespace hip::model
