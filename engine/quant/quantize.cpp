@@ -382,23 +382,9 @@ void quantizeQ6_K(const float* src, uint8_t* dst, int64_t blocks) {
 
 } // namespace
 
+// Every format the engine reads, it can also write (tests and make-model need each of them).
 bool canQuantize(GgmlType type) {
-    switch (type) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16:
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
-        return true;
-    default:
-        return false;
-    }
+    return traits(type).dequantizable;
 }
 
 void quantizeRow(GgmlType type, const float* src, void* dst, int64_t count) {

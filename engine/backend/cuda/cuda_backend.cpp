@@ -58,23 +58,9 @@ kernels::Rows rows(const Act& a) {
     return {a.data, a.rows, a.cols, a.stride};
 }
 
+// The GPU handles exactly the formats the CPU reference can dequantize.
 bool supportedType(GgmlType type) {
-    switch (type) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16:
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
-        return true;
-    default:
-        return false;
-    }
+    return quant::traits(type).dequantizable;
 }
 
 class CudaWeight final : public Weight {
