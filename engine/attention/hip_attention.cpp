@@ -5,15 +5,6 @@
 namespace hip::attention {
 namespace {
 
-BlockMask estimateMask(const PruningContext& context, const QueryBlock& query,
-                       std::vector<ChunkList>& stageInputs) {
-    if (context.config.mode == AttentionConfig::Mode::HipTree) return treeMask(context, query);
-    const int64_t end = candidateEnd(context.config, query.lastPosition());
-    ChunkList selected =
-        runStages(context, 0, initialChunks(context.config, end), query, stageInputs);
-    return {{mergeRanges(std::move(selected), end)}};
-}
-
 void sparseForAllHeads(const kv::PagedKvStore& store, int32_t layer, const QueryBlock& query,
                        const BlockMask& mask, const backend::AttentionParams& params,
                        const AttentionConfig& config, const Rope& rope, backend::Act out) {

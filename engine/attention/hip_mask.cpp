@@ -191,6 +191,15 @@ ChunkList runStages(const PruningContext& context, size_t firstStage, ChunkList 
     return input;
 }
 
+BlockMask estimateMask(const PruningContext& context, const QueryBlock& query,
+                       std::vector<ChunkList>& stageInputs) {
+    if (context.config.mode == AttentionConfig::Mode::HipTree) return treeMask(context, query);
+    const int64_t end = candidateEnd(context.config, query.lastPosition());
+    ChunkList selected =
+        runStages(context, 0, initialChunks(context.config, end), query, stageInputs);
+    return {{mergeRanges(std::move(selected), end)}};
+}
+
 BlockMask treeMask(const PruningContext& c, const QueryBlock& query) {
     const AttentionConfig& config = c.config;
     const int64_t begin = config.sinkTokens;

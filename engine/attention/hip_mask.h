@@ -57,6 +57,11 @@ ChunkList initialChunks(const AttentionConfig& config, int64_t candidateEnd);
 ChunkList runStages(const PruningContext& context, size_t firstStage, ChunkList input,
                     const QueryBlock& query, std::vector<ChunkList>& stageInputs);
 
+// The mask of one query block from scratch: every pruning stage (writing each stage's input to
+// stageInputs), or the tree in Mode::HipTree.
+BlockMask estimateMask(const PruningContext& context, const QueryBlock& query,
+                       std::vector<ChunkList>& stageInputs);
+
 // HiP v1.1: per-head hierarchical top-k over key blocks of config.treeKeyBlock tokens.
 BlockMask treeMask(const PruningContext& context, const QueryBlock& query);
 

@@ -44,16 +44,13 @@ int64_t prefillQueryBlock(const AttentionConfig& config) {
 attention::BlockMask hipMask(const attention::PruningContext& context,
                              const attention::QueryBlock& query) {
     const AttentionConfig& config = context.config;
-    const int64_t end = attention::candidateEnd(config, query.lastPosition());
-    if (config.mode == AttentionConfig::Mode::HipTree) {
-        if (context.layer < config.treeDenseLayers)
-            return {{attention::mergeRanges({{config.sinkTokens, end}}, end)}};
-        return attention::treeMask(context, query);
+    // The tree keeps its first layers dense: every candidate is attended there.
+    if (config.mode == AttentionConfig::Mode::HipTree && context.layer < config.treeDenseLayers) {
+        const int64_t end = attention::candidateEnd(config, query.lastPosition());
+        return {{attention::mergeRanges({{config.sinkTokens, end}}, end)}};
     }
     std::vector<attention::ChunkList> stageInputs;
-    attention::ChunkList selected =
-        attention::runStages(context, 0, attention::initialChunks(config, end), query, stageInputs);
-    return {{attention::mergeRanges(std::move(selected), end)}};
+    return attention::estimateMask(context, query, stageInputs);
 }
 
 void softmax(float* row, int64_t keys) {
