@@ -9,7 +9,7 @@ namespace hip::kernels {
 struct AttentionMass {
     const float* q = nullptr; // heads * headDim, unrotated; it sits at position *length - 1
     KvLayer kv;
-    RopeTables rope;
+    RopeTables rope; // for the query
     int32_t heads = 0;
     float scale = 1.0f;
     const int32_t* length = nullptr;  // device memory: keys [0, *length)

@@ -9,10 +9,9 @@
 // and value of its range of positions once, for all query heads of the KV head: those heads are
 // the rows of an m16n8k16 product (up to 16; rows past the group are zero), so no dot product
 // needs a cross-lane reduction. Each warp streams its own 16-key tiles through shared memory with
-// cp.async, two tiles in flight, and rotates the keys in registers: after ldmatrix, a lane holds
-// both values of its NORM pairs in one register, and both halves of its NEOX pairs in the
-// fragments of two k-steps. The warps' partial results meet in shared memory; the ranges are
-// merged by their log-sum-exp in the block that finishes last.
+// cp.async, kStages tiles in flight; the cache holds rotated keys, so only the query is rotated.
+// The warps' partial results meet in shared memory; the ranges are merged by their log-sum-exp
+// in the block that finishes last.
 
 namespace hip::kernels {
 namespace {
@@ -31,56 +30,18 @@ __device__ __forceinline__ int64_t rangeKeys(int64_t length, int32_t splits) {
     return max(kMinRangeKeys, (keys + kTileKeys - 1) / kTileKeys * kTileKeys);
 }
 
-// Shared memory of a block: the query tile, the angles of positions 0..15, then per warp and stage
-// a key tile, a value tile and the angles of the tile's first position. A key at position
-// first + r is rotated by angle(first) + angle(r): the angle-addition formulas give its cos and
-// sin from two rows in shared memory, so no table read waits on global memory.
+// Shared memory of a block: the query tile, then per warp and stage a key tile and a value tile;
+// after the loop, the warps' partial results reuse it.
 template <int D> struct DecodeLayout {
     static constexpr int kStride = D + 8;             // padded rows: ldmatrix without conflicts
     static constexpr int kTile = kTileKeys * kStride; // elements of a key or value tile
-    static constexpr int kPairs = D / 2;              // table row of the widest rotation
-    static constexpr int kStageBytes = 2 * kTile * 2 + kPairs * 8;
+    static constexpr int kStageBytes = 2 * kTile * 2;
     static constexpr int kQueryBytes = kMaxRows * kStride * 2;
-    static constexpr int kSmallAnglesBytes = kTileKeys * kPairs * 8;
-    static constexpr int kPipelineBytes =
-        kQueryBytes + kSmallAnglesBytes + kWarps * kStages * kStageBytes;
+    static constexpr int kPipelineBytes = kQueryBytes + kWarps * kStages * kStageBytes;
     static constexpr int kCombineBytes = kWarps * (2 * kMaxRows + kMaxRows * D) * 4;
     static constexpr int kSharedBytes =
         kPipelineBytes > kCombineBytes ? kPipelineBytes : kCombineBytes;
 };
-
-// cos, sin of angle(first) + angle(r) for one pair.
-__device__ __forceinline__ float2 addAngles(float2 base, float2 small) {
-    return make_float2(base.x * small.x - base.y * small.y, base.y * small.x + base.x * small.y);
-}
-
-// Rotates a register holding the neighbouring values of NORM pair `pair`; `base` and `small` are
-// the angle rows of the tile's first position and of the key's offset in the tile.
-template <class T>
-__device__ __forceinline__ uint32_t rotateNormPair(uint32_t packed, const float2* base,
-                                                   const float2* small, int pair) {
-    using Pair = typename PairOf<T>::type;
-    const float2 v = toFloat2(*reinterpret_cast<const Pair*>(&packed));
-    const float2 r = rotatePair(v.x, v.y, addAngles(base[pair], small[pair]));
-    return packPair<T>(r.x, r.y);
-}
-
-// Rotates two NEOX pairs: `first` holds the first halves of pairs `pair` and `pair + 1`,
-// `second` their second halves.
-template <class T>
-__device__ __forceinline__ void rotateNeoxPairs(uint32_t& first, uint32_t& second,
-                                                const float2* base, const float2* small, int pair) {
-    using Pair = typename PairOf<T>::type;
-    const float2 a = toFloat2(*reinterpret_cast<const Pair*>(&first));
-    const float2 b = toFloat2(*reinterpret_cast<const Pair*>(&second));
-    float2 bs[2], sm[2];
-    loadCosSin<2>(base + pair, bs);
-    loadCosSin<2>(small + pair, sm);
-    const float2 r0 = rotatePair(a.x, b.x, addAngles(bs[0], sm[0]));
-    const float2 r1 = rotatePair(a.y, b.y, addAngles(bs[1], sm[1]));
-    first = packPair<T>(r0.x, r1.x);
-    second = packPair<T>(r0.y, r1.y);
-}
 
 template <class T, int D>
 __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention a) {
@@ -90,9 +51,7 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
     extern __shared__ __align__(16) unsigned char shared[];
     const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
     T* queryTile = reinterpret_cast<T*>(shared);
-    float2* smallAngles = reinterpret_cast<float2*>(shared + Layout::kQueryBytes);
-    unsigned char* stages = shared + Layout::kQueryBytes + Layout::kSmallAnglesBytes +
-                            warp * kStages * Layout::kStageBytes;
+    unsigned char* stages = shared + Layout::kQueryBytes + warp * kStages * Layout::kStageBytes;
 
     const int kvHead = int(blockIdx.y), group = a.heads / a.kv.kvHeads;
     const int64_t length = *a.length;
@@ -107,19 +66,15 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
     const T* keys = static_cast<const T*>(a.kv.keys) + kvHead * a.kv.capacity * D;
     const T* values = static_cast<const T*>(a.kv.values) + kvHead * a.kv.capacity * D;
     auto tileStart = [&](int j) { return begin + (int64_t(j) * kWarps + warp) * kTileKeys; };
-    const int pairs = a.rope.dims / 2;
     auto stageKeys = [&](int j) {
         return reinterpret_cast<T*>(stages + (j % kStages) * Layout::kStageBytes);
-    };
-    auto stageAngles = [&](int j) {
-        return reinterpret_cast<float2*>(stages + (j % kStages) * Layout::kStageBytes +
-                                         2 * Layout::kTile * 2);
     };
     // Keys past the range are zero-filled: a zero probability times garbage could be NaN.
     auto load = [&](int j) {
         T* dk = stageKeys(j);
         T* dv = dk + Layout::kTile;
         const int64_t first = tileStart(j);
+#pragma unroll
         for (int i = lane; i < kTileKeys * kChunks; i += 32) {
             const int row = i / kChunks, chunk = i % kChunks;
             const bool valid = first + row < end;
@@ -127,15 +82,9 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
             copyAsync16(dk + row * Layout::kStride + chunk * 8, keys + src, valid);
             copyAsync16(dv + row * Layout::kStride + chunk * 8, values + src, valid);
         }
-        for (int i = lane; i < pairs / 2; i += 32) // two pairs per 16 bytes
-            copyAsync16(stageAngles(j) + 2 * i, a.rope.cosSin + first * pairs + 2 * i, true);
     };
-    // The angles of offsets 0..15 (rows 0..15 of the table) in their own copy group, then one
-    // group per stage, even without a tile, so that waiting for "all but the newest" always means
-    // "tile j has landed".
-    for (int i = int(threadIdx.x); i < kTileKeys * pairs / 2; i += kThreads)
-        copyAsync16(smallAngles + 2 * i, a.rope.cosSin + 2 * i, true);
-    commitAsyncCopies();
+    // One copy group per stage, even without a tile, so that waiting for "all but the newest
+    // kStages - 1" always means "tile j has landed".
 #pragma unroll
     for (int j = 0; j < kStages; ++j) {
         if (j < myTiles) load(j);
@@ -162,8 +111,11 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
         const int i = int(threadIdx.x) + k * kThreads;
         queryTile[(i / D) * Layout::kStride + i % D] = fromFloat<T>(queryValues[k]);
     }
-    waitAsyncCopies<kStages>(); // the angle rows
     __syncthreads();
+    uint32_t qa[kSteps][4]; // A fragments of the query tile, for every tile of keys
+#pragma unroll
+    for (int kk = 0; kk < kSteps; ++kk)
+        loadMatrixX4(qa[kk], queryTile + (lane % 16) * Layout::kStride + (2 * kk + lane / 16) * 8);
 
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
     float o[D / 8][4] = {};
@@ -172,49 +124,18 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
         __syncwarp();
         const T* tk = stageKeys(j);
         const T* tv = tk + Layout::kTile;
-        const float2* base = stageAngles(j);
         const int64_t first = tileStart(j);
 
         // S = Q K^T, one k-step of 16 dimensions at a time. A K fragment's registers 0, 1 hold
-        // key g, registers 2, 3 key g + 8. A NEOX k-step needs the k-step holding the other
-        // halves of its pairs: it is loaded again rather than kept, which keeps every register
-        // index a compile-time constant.
-        const float2* small[2] = {smallAngles + g * pairs, smallAngles + (g + 8) * pairs};
-        const int halfSteps = a.rope.dims / 32; // NEOX: k-steps holding first halves
-        auto fragment = [&](int kk, uint32_t(&b)[4]) {
-            loadMatrixX4(b, tk + ((lane / 16) * 8 + lane % 8) * Layout::kStride +
-                                (2 * kk + (lane / 8) % 2) * 8);
-        };
+        // key g, registers 2, 3 key g + 8.
         float s[2][4] = {};
 #pragma unroll
         for (int kk = 0; kk < kSteps; ++kk) {
             uint32_t b[4];
-            fragment(kk, b);
-            if (!a.rope.neox) {
-                if (16 * kk < a.rope.dims)
-#pragma unroll
-                    for (int i = 0; i < 4; ++i)
-                        b[i] = rotateNormPair<T>(b[i], base, small[i / 2],
-                                                 8 * kk + lane % 4 + (i % 2) * 4);
-            } else if (kk < 2 * halfSteps) {
-                const bool firstHalf = kk < halfSteps;
-                const int pair0 = 16 * (firstHalf ? kk : kk - halfSteps) + c;
-                uint32_t partner[4];
-                fragment(firstHalf ? kk + halfSteps : kk - halfSteps, partner);
-#pragma unroll
-                for (int i = 0; i < 4; ++i) {
-                    if (firstHalf)
-                        rotateNeoxPairs<T>(b[i], partner[i], base, small[i / 2],
-                                           pair0 + (i % 2) * 8);
-                    else
-                        rotateNeoxPairs<T>(partner[i], b[i], base, small[i / 2],
-                                           pair0 + (i % 2) * 8);
-                }
-            }
-            uint32_t qa[4];
-            loadMatrixX4(qa, queryTile + (lane % 16) * Layout::kStride + (2 * kk + lane / 16) * 8);
-            mma16816<T>(s[0], qa, b[0], b[1]);
-            mma16816<T>(s[1], qa, b[2], b[3]);
+            loadMatrixX4(b, tk + ((lane / 16) * 8 + lane % 8) * Layout::kStride +
+                                (2 * kk + (lane / 8) % 2) * 8);
+            mma16816<T>(s[0], qa[kk], b[0], b[1]);
+            mma16816<T>(s[1], qa[kk], b[2], b[3]);
         }
         if (first + kTileKeys > end)
 #pragma unroll
@@ -404,7 +325,7 @@ int32_t decodeSplits(const KvLayer& kv, int32_t multiprocessors) {
 
 cudaError_t flashDecode(const DecodeAttention& a, cudaStream_t stream) {
     const int32_t d = a.kv.headDim;
-    const bool ropeOk = a.rope.dims <= d && a.rope.dims % (a.rope.neox ? 32 : 16) == 0;
+    const bool ropeOk = a.rope.dims <= d && a.rope.dims % 2 == 0;
     if (!ropeOk || a.heads % a.kv.kvHeads != 0 || a.heads / a.kv.kvHeads > kMaxRows || a.splits < 1)
         return cudaErrorInvalidValue;
     cudaError_t result = cudaErrorInvalidValue;

@@ -9,8 +9,8 @@ namespace hip::kernels {
 
 struct DecodeAttention {
     const float* q = nullptr; // heads * headDim, unrotated; it sits at position *length - 1
-    KvLayer kv;               // keys unrotated; key j sits at position j
-    RopeTables rope;
+    KvLayer kv;               // key j sits at position j
+    RopeTables rope;          // for the query
     int32_t heads = 0;
     float scale = 1.0f;              // softmax scale
     const int32_t* length = nullptr; // device memory: keys [0, *length) are attended
@@ -28,8 +28,7 @@ struct DecodeAttention {
 // keys).
 int32_t decodeSplits(const KvLayer& kv, int32_t multiprocessors);
 
-// Supports head dims 32, 64 and 128 and up to 16 query heads per KV head; rope.dims must be a
-// multiple of 16 (32 for NEOX pairs).
+// Supports head dims 32, 64 and 128 and up to 16 query heads per KV head.
 cudaError_t flashDecode(const DecodeAttention& attention, cudaStream_t stream);
 
 } // namespace hip::kernels

@@ -7,8 +7,8 @@
 // walks the key tiles up to the causal limit. Each warp owns 16 or 32 query rows; S = Q K^T and
 // O += P V run on the tensor cores with fp32 accumulators, the probabilities P go from the S
 // accumulators straight into the A operand of the second product (no shared-memory round trip).
-// Key and value tiles are double-buffered with cp.async. Keys are stored unrotated, so each key
-// tile is rotated in shared memory once, after it lands, by all threads of the block.
+// Key and value tiles are double-buffered with cp.async; the cache holds rotated keys, so tiles
+// are used as they land.
 
 namespace hip::kernels {
 namespace {
@@ -27,53 +27,6 @@ template <int D> struct TileLayout {
         return row * kStride + chunk * 8;
     }
 };
-
-// Rotates the first `keys` keys of a tile in place; key k of the tile sits at position
-// firstKey + k. (The others are zero rows past the causal limit, and past the table's end.)
-template <class T, int D>
-__device__ __forceinline__ void rotateKeyTile(T* tile, int firstKey, int keys,
-                                              const RopeTables& rope) {
-    using Layout = TileLayout<D>;
-    const int tid = int(threadIdx.x), pairs = rope.dims / 2;
-    if (!rope.neox) {
-        const int chunks = rope.dims / 8; // 4 neighbouring pairs per chunk
-        for (int i = tid; i < keys * chunks; i += kThreads) {
-            const int key = i / chunks, chunk = i % chunks;
-            float2 cs[4];
-            loadCosSin<4>(rope.cosSin + int64_t(firstKey + key) * pairs + 4 * chunk, cs);
-            uint4* p = reinterpret_cast<uint4*>(tile + Layout::offset(key, chunk));
-            float v[8];
-            unpack8<T>(*p, v);
-#pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                const float2 r = rotatePair(v[2 * j], v[2 * j + 1], cs[j]);
-                v[2 * j] = r.x;
-                v[2 * j + 1] = r.y;
-            }
-            *p = pack8<T>(v);
-        }
-    } else {
-        const int chunks = rope.dims / 16; // chunk c of the first half pairs with chunk c + chunks
-        for (int i = tid; i < keys * chunks; i += kThreads) {
-            const int key = i / chunks, chunk = i % chunks;
-            float2 cs[8];
-            loadCosSin<8>(rope.cosSin + int64_t(firstKey + key) * pairs + 8 * chunk, cs);
-            uint4* pa = reinterpret_cast<uint4*>(tile + Layout::offset(key, chunk));
-            uint4* pb = reinterpret_cast<uint4*>(tile + Layout::offset(key, chunk + chunks));
-            float a[8], b[8];
-            unpack8<T>(*pa, a);
-            unpack8<T>(*pb, b);
-#pragma unroll
-            for (int j = 0; j < 8; ++j) {
-                const float2 r = rotatePair(a[j], b[j], cs[j]);
-                a[j] = r.x;
-                b[j] = r.y;
-            }
-            *pa = pack8<T>(a);
-            *pb = pack8<T>(b);
-        }
-    }
-}
 
 template <class T, int D, int kTilesM>
 __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a) {
@@ -137,12 +90,10 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a)
         }
 
     for (int t = 0; t < tiles; ++t) {
-        T* tk = sK + (t & 1) * kTile;
+        const T* tk = sK + (t & 1) * kTile;
         const T* tv = sV + (t & 1) * kTile;
         waitAsyncCopies<0>();
         __syncthreads(); // tile t landed; every warp is done with tile t - 1's buffers
-        rotateKeyTile<T, D>(tk, t * kKeyTile, min(kKeyTile, keyEnd - t * kKeyTile), a.rope);
-        __syncthreads();
         if (t + 1 < tiles) loadKeyTile(t + 1, (t + 1) & 1);
 
         // S = Q K^T, in log2 units (q carries the scale and log2(e)).
@@ -295,8 +246,7 @@ cudaError_t launchTile(const PrefillAttention& a, PrefillTile tile, cudaStream_t
 cudaError_t flashPrefill(const PrefillAttention& a, cudaStream_t stream, PrefillTile tile) {
     if (a.rows == 0) return cudaSuccess;
     const int32_t d = a.kv.headDim;
-    const bool ropeOk = a.rope.dims <= d && a.rope.dims % (a.rope.neox ? 16 : 8) == 0;
-    if (!ropeOk || a.heads % a.kv.kvHeads != 0 || a.out.stride % 2 != 0)
+    if (a.heads % a.kv.kvHeads != 0 || a.out.stride % 2 != 0)
         return cudaErrorInvalidValue;
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_HALF16(a.kv.type, {

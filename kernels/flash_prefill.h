@@ -1,6 +1,6 @@
 #pragma once
 // Exact causal attention of a block of query rows (prefill), flash style: tensor-core products,
-// online softmax, grouped-query attention, keys rotated as they are read from the cache.
+// online softmax, grouped-query attention.
 
 #include "kernels/kernel_types.h"
 
@@ -11,8 +11,7 @@ struct PrefillAttention {
     // softmax scale times log2(e) (the kernel works in powers of two).
     const void* q = nullptr;
     int64_t qHeadStride = 0; // elements between heads of q
-    KvLayer kv;              // keys unrotated; key j sits at position j
-    RopeTables rope;
+    KvLayer kv;              // key j sits at position j
     int32_t heads = 0;
     int64_t rows = 0;  // query rows
     int64_t start = 0; // position of query row 0: row r attends to keys [0, start + r]
@@ -23,7 +22,7 @@ struct PrefillAttention {
 // shared-memory reads per product), 16 needs fewer registers.
 enum class PrefillTile { WarpRows16, WarpRows32 };
 
-// Supports head dims 32, 64 and 128; rope.dims must be a multiple of 16 (8 for NORM pairs).
+// Supports head dims 32, 64 and 128.
 cudaError_t flashPrefill(const PrefillAttention& attention, cudaStream_t stream,
                          PrefillTile tile = PrefillTile::WarpRows32);
 

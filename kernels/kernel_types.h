@@ -21,9 +21,11 @@ struct Rows {
 // always accumulated in fp32.
 enum class Half16 { F16, BF16 };
 
-// A KV cache layer in device memory: per KV head, `capacity` rows of `headDim` values.
+// A KV cache layer in device memory: per KV head, `capacity` rows of `headDim` values. Keys are
+// stored rotated at their own positions, so dense attention reads them as they are; attention
+// that moves a key to another position rotates it by the difference.
 struct KvLayer {
-    void* keys = nullptr; // unrotated
+    void* keys = nullptr; // key j rotated at position j
     void* values = nullptr;
     int32_t kvHeads = 0;
     int32_t headDim = 0;

@@ -355,14 +355,18 @@ void TestCudaKernels::attentionMatchesCpu_data() {
         << AttentionCase{4, 4, 32, 32, false, false, 0.25f, Half16::F16, 65, 64};
     QTest::newRow("partial rotary, NEOX 128/64")
         << AttentionCase{4, 2, 128, 64, true, false, 1.0f, Half16::F16, 70, 129};
+    QTest::newRow("partial rotary, NORM 64/24")
+        << AttentionCase{6, 3, 64, 24, false, false, 1.0f, Half16::F16, 90, 17};
+    QTest::newRow("partial rotary, NEOX 32/20, bf16")
+        << AttentionCase{4, 4, 32, 20, true, false, 1.0f, Half16::BF16, 33, 70};
     QTest::newRow("bf16 KV") << AttentionCase{8,     2,    128,          128, false,
                                               false, 1.0f, Half16::BF16, 600, 3};
     QTest::newRow("one long prefill")
         << AttentionCase{4, 1, 64, 64, false, false, 1.0f, Half16::F16, 1500, 2};
 }
 
-// Two prefill calls (the second attends to the first's keys from the cache), then decode steps;
-// keys are rotated at attention time on both sides.
+// Two prefill calls (the second attends to the first's keys from the cache), then decode steps.
+// The CUDA cache keeps keys rotated, the CPU's unrotated: the outputs must agree regardless.
 void TestCudaKernels::attentionMatchesCpu() {
     QFETCH(AttentionCase, c);
     AttentionParams params;

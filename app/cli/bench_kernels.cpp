@@ -370,7 +370,8 @@ public:
         add("KV append", shape(rows, 2 * kvCols),
             timeMicroseconds(
                 [&](int) {
-                    check(hip::kernels::appendKv(k, k, devicePositions, layer, nullptr), "append");
+                    check(hip::kernels::appendKv(k, k, devicePositions, tables, layer, nullptr),
+                          "append");
                 },
                 repeat_),
             12.0 * double(rows * kvCols), 0.0);
@@ -388,7 +389,6 @@ public:
         a.q = q;
         a.qHeadStride = tokens * headDim;
         a.kv = kvLayer(tokens, kvHeads, headDim);
-        a.rope = ropeTables(headDim, tokens);
         a.heads = heads;
         a.rows = tokens;
         a.start = 0;

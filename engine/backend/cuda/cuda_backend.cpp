@@ -444,8 +444,7 @@ Result<const DeviceRopeTables*> CudaBackend::ropeTables(const RopeParams& params
         ropes_.push_back(std::make_unique<DeviceRopeTables>(params));
         tables = ropes_.back().get();
     }
-    // At least 64 positions: the decode kernel reads the angles of offsets 0..15 in its tiles.
-    HIP_TRY(tables->cover(std::max({positions, maxCapacity_, int64_t(64)}), pool_, stream_));
+    HIP_TRY(tables->cover(std::max(positions, maxCapacity_), pool_, stream_));
     return tables;
 }
 
@@ -470,9 +469,7 @@ Status CudaBackend::checkAttention(const CudaKvCache& cache, int64_t end, int32_
     else if (q.rows == 1 && params.heads / params.kvHeads > CudaKvCache::kMaxGroup)
         problem =
             "more than " + std::to_string(CudaKvCache::kMaxGroup) + " query heads per KV head";
-    // The decode kernel rotates keys in tensor-core fragments of 16 values per k-step; a NEOX
-    // pair's halves must lie in whole k-steps.
-    else if (rope.dims > d || rope.dims % (rope.neox ? 32 : 16) != 0)
+    else if (rope.dims > d || rope.dims % 2 != 0)
         problem = "rotary dimensions " + std::to_string(rope.dims);
     else if (q.rows == 1 && cache.attentionMass && params.heads > 64)
         problem = "an attention trace over more than 64 heads";
@@ -506,7 +503,7 @@ Status CudaBackend::attention(KvCache& cache, int32_t layer, int64_t start, Act 
                   word(v), word(out), word(int64_t(params.heads)), word(params.scale),
                   word(rope.cosSin), word(int64_t(q.rows == 1 && cache.attentionMass))});
         submit([=](cudaStream_t s) {
-            return launched(kernels::appendKv(rows(k), rows(v), positions, layerKv, s),
+            return launched(kernels::appendKv(rows(k), rows(v), positions, rope, layerKv, s),
                             "the KV append kernel");
         });
         if (q.rows == 1)
@@ -582,7 +579,6 @@ void CudaBackend::prefill(const kernels::KvLayer& layer, const kernels::RopeTabl
     p.q = queries;
     p.qHeadStride = q.rows * params.headDim;
     p.kv = layer;
-    p.rope = rope;
     p.heads = params.heads;
     p.rows = q.rows;
     p.start = start;
