@@ -15,7 +15,6 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kKeyTile = 64;
 
 // A shared-memory tile of rows of D 16-bit values. Rows are padded by 16 bytes so that the 8
 // rows an ldmatrix reads at the same column fall into different banks; unlike an XOR swizzle,
@@ -28,7 +27,7 @@ template <int D> struct TileLayout {
     }
 };
 
-template <class T, int D, int kTilesM>
+template <class T, int D, int kTilesM, int kKeyTile>
 __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a) {
     using Layout = TileLayout<D>;
     constexpr int kRows = kWarps * 16 * kTilesM;
@@ -209,11 +208,11 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a)
         }
 }
 
-template <class T, int D, int kTilesM>
+template <class T, int D, int kTilesM, int kKeyTile>
 cudaError_t launch(const PrefillAttention& a, cudaStream_t stream) {
     constexpr int kRows = kWarps * 16 * kTilesM;
     constexpr int kSharedBytes = (kRows + 4 * kKeyTile) * TileLayout<D>::kStride * 2;
-    auto kernel = prefillKernel<T, D, kTilesM>;
+    auto kernel = prefillKernel<T, D, kTilesM, kKeyTile>;
     // Over 48 KB of shared memory needs an opt-in; once per kernel (it costs host time).
     static const cudaError_t allowed =
         kSharedBytes > 48 * 1024
@@ -226,19 +225,25 @@ cudaError_t launch(const PrefillAttention& a, cudaStream_t stream) {
     return cudaGetLastError();
 }
 
+// Keys per tile for 32 rows per warp: with head dim 128, 64 keys need more than 255 registers
+// (the S accumulators grow with the tile) and spill; 48 fit. (H200, T = 32K: 48 keys 25.4 ms,
+// 64 keys 26.6 ms, 32 keys 27.4 ms: smaller tiles pay more barriers and rescales per key.)
+template <int D> constexpr int kKeysWith32Rows = D == 128 ? 48 : 64;
+
 template <class T, int D>
 cudaError_t launchTile(const PrefillAttention& a, PrefillTile tile, cudaStream_t stream) {
-    // 32 rows per warp with head dim 128 takes 104 KB of shared memory: more than sm_86 and
-    // sm_89 give a block (99 KB), where the 16-row tile is used instead.
+    // 32 rows per warp with head dim 128 takes 85 KB of shared memory; where a block gets less
+    // (sm_86 and sm_89 allow 99 KB, older cards less), the 16-row tile is used.
     static const int sharedLimit = [] {
         int device = 0, bytes = 0;
         cudaGetDevice(&device);
         cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
         return bytes;
     }();
-    const bool fits = (kWarps * 16 * 2 + 4 * kKeyTile) * TileLayout<D>::kStride * 2 <= sharedLimit;
-    return tile == PrefillTile::WarpRows32 && fits ? launch<T, D, 2>(a, stream)
-                                                   : launch<T, D, 1>(a, stream);
+    constexpr int keys = kKeysWith32Rows<D>;
+    const bool fits = (kWarps * 16 * 2 + 4 * keys) * TileLayout<D>::kStride * 2 <= sharedLimit;
+    return tile == PrefillTile::WarpRows32 && fits ? launch<T, D, 2, keys>(a, stream)
+                                                   : launch<T, D, 1, 64>(a, stream);
 }
 
 } // namespace
