@@ -10,6 +10,7 @@
 #include <cuda_runtime_api.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,7 +52,10 @@ public:
 
     // `what` names the allocation in the error ("the KV cache for 8192 tokens").
     Result<DeviceAllocation> allocate(uint64_t bytes, DeviceUse use, const std::string& what);
-    uint64_t bytesIn(DeviceUse use) const { return bytes_[size_t(use)]; }
+    // Safe to call from any thread (the app samples memory while the engine runs).
+    uint64_t bytesIn(DeviceUse use) const {
+        return bytes_[size_t(use)].load(std::memory_order_relaxed);
+    }
     // Changes whenever memory is allocated: work recorded against older pointers is stale.
     uint64_t generation() const { return generation_; }
 
@@ -64,7 +68,7 @@ private:
     friend class DeviceAllocation;
     void release(DeviceAllocation& allocation);
 
-    std::array<uint64_t, 4> bytes_{};
+    std::array<std::atomic<uint64_t>, 4> bytes_{};
     uint64_t generation_ = 0;
     std::vector<DeviceAllocation> retired_;
 };
