@@ -8,10 +8,12 @@ namespace {
 constexpr int kThreads = 128;
 constexpr int kMaxHeads = 64;
 
-// The rotated query of every head sits in shared memory; D/8 lanes share a key and walk its KV
-// heads, so each key's mass is summed by one group of lanes and written once.
+// The rotated query of every head sits in shared memory; a group of lanes (D/8 rounded up to a
+// power of two, for the shuffle reduction) shares a key and walks its KV heads, so each key's
+// mass is summed by one group and written once.
 template <class T, int D> __global__ void __launch_bounds__(kThreads) massKernel(AttentionMass a) {
-    constexpr int kLanesPerKey = D / 8;
+    constexpr int kLanesPerKey = D <= 32 ? 4 : (D <= 64 ? 8 : 16);
+    static_assert(D <= 8 * 16);
     constexpr int kKeysPerBlock = kThreads / kLanesPerKey;
     __shared__ float query[kMaxHeads * D];
     const int64_t length = *a.length;
@@ -25,21 +27,21 @@ template <class T, int D> __global__ void __launch_bounds__(kThreads) massKernel
     const int64_t stride = int64_t(gridDim.x) * kKeysPerBlock;
     for (int64_t first = int64_t(blockIdx.x) * kKeysPerBlock; first < length; first += stride) {
         const int64_t key = first + int(threadIdx.x) / kLanesPerKey;
-        const bool valid = key < length;
+        const bool valid = key < length, chunkUsed = 8 * chunk < D;
         float total = 0.0f;
         for (int kvHead = 0; kvHead < a.kv.kvHeads; ++kvHead) {
             const T* row = static_cast<const T*>(a.kv.keys) + (kvHead * a.kv.capacity + key) * D;
             float k[8];
-            unpack8<T>(valid ? *reinterpret_cast<const uint4*>(row + 8 * chunk)
-                             : make_uint4(0, 0, 0, 0),
+            unpack8<T>(valid && chunkUsed ? *reinterpret_cast<const uint4*>(row + 8 * chunk)
+                                          : make_uint4(0, 0, 0, 0),
                        k);
             for (int g = 0; g < group; ++g) {
                 const int head = kvHead * group + g;
-                const float* qh = query + head * D + 8 * chunk;
+                const float* qh = query + head * D + 8 * (chunkUsed ? chunk : 0);
                 float dot = 0.0f;
 #pragma unroll
                 for (int e = 0; e < 8; ++e)
-                    dot = fmaf(qh[e], k[e], dot);
+                    dot = fmaf(qh[e], k[e], dot); // k is zero in unused lanes
 #pragma unroll
                 for (int offset = kLanesPerKey / 2; offset > 0; offset >>= 1)
                     dot += __shfl_xor_sync(kFullMask, dot, offset);
@@ -59,10 +61,10 @@ cudaError_t addAttentionMass(const AttentionMass& a, cudaStream_t stream) {
     const unsigned blocks = 264;
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_HALF16(a.kv.type, {
-        if (d == 32) massKernel<Elem, 32><<<blocks, kThreads, 0, stream>>>(a);
-        if (d == 64) massKernel<Elem, 64><<<blocks, kThreads, 0, stream>>>(a);
-        if (d == 128) massKernel<Elem, 128><<<blocks, kThreads, 0, stream>>>(a);
-        if (d == 32 || d == 64 || d == 128) result = cudaGetLastError();
+        HIP_DISPATCH_HEAD_DIM(d, {
+            massKernel<Elem, kHeadDim><<<blocks, kThreads, 0, stream>>>(a);
+            result = cudaGetLastError();
+        });
     });
     return result;
 }

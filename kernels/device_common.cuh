@@ -132,6 +132,32 @@ __device__ __forceinline__ float2 rotatePair(float a, float b, float2 cs) {
 
 } // namespace hip::kernels
 
+// Runs the statements after `headDim` with `kHeadDim` bound to it as a constant, for every head
+// dimension attentionSupportsHeadDim accepts; other values run nothing.
+#define HIP_DISPATCH_HEAD_DIM(headDim, ...)                                                        \
+    do {                                                                                           \
+        switch (headDim) {                                                                         \
+        case 32: {                                                                                 \
+            constexpr int kHeadDim = 32;                                                           \
+            __VA_ARGS__;                                                                           \
+        } break;                                                                                   \
+        case 64: {                                                                                 \
+            constexpr int kHeadDim = 64;                                                           \
+            __VA_ARGS__;                                                                           \
+        } break;                                                                                   \
+        case 96: {                                                                                 \
+            constexpr int kHeadDim = 96;                                                           \
+            __VA_ARGS__;                                                                           \
+        } break;                                                                                   \
+        case 128: {                                                                                \
+            constexpr int kHeadDim = 128;                                                          \
+            __VA_ARGS__;                                                                           \
+        } break;                                                                                   \
+        default:                                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+    } while (0)
+
 // Runs the statements after `type` with `Elem` bound to the CUDA type of a Half16 value.
 #define HIP_DISPATCH_HALF16(type, ...)                                                             \
     do {                                                                                           \

@@ -306,19 +306,14 @@ int32_t decodeSplits(const KvLayer& kv, int32_t multiprocessors) {
                 cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
             cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, kThreads, bytes);
         };
-        if (kv.headDim == 32)
-            occupancy(decodeRangeKernel<Elem, 32>, DecodeLayout<32>::kSharedBytes);
-        if (kv.headDim == 64)
-            occupancy(decodeRangeKernel<Elem, 64>, DecodeLayout<64>::kSharedBytes);
-        if (kv.headDim == 128)
-            occupancy(decodeRangeKernel<Elem, 128>, DecodeLayout<128>::kSharedBytes);
+        HIP_DISPATCH_HEAD_DIM(kv.headDim, occupancy(decodeRangeKernel<Elem, kHeadDim>,
+                                                    DecodeLayout<kHeadDim>::kSharedBytes));
     });
     const int64_t wave = int64_t(std::max(resident, 1)) * multiprocessors / kv.kvHeads;
     const int64_t atMost = (kv.capacity + kMinRangeKeys - 1) / kMinRangeKeys;
     // The merge keeps a weight per (query head, range) in the block's shared memory.
     int sharedBytes = DecodeLayout<32>::kSharedBytes;
-    if (kv.headDim == 64) sharedBytes = DecodeLayout<64>::kSharedBytes;
-    if (kv.headDim == 128) sharedBytes = DecodeLayout<128>::kSharedBytes;
+    HIP_DISPATCH_HEAD_DIM(kv.headDim, sharedBytes = DecodeLayout<kHeadDim>::kSharedBytes);
     const int64_t mergeable = (sharedBytes / 4 - 2 * kMaxRows) / (2 * kMaxRows);
     return int32_t(std::max<int64_t>(1, std::min({wave, atMost, mergeable})));
 }
@@ -330,9 +325,7 @@ cudaError_t flashDecode(const DecodeAttention& a, cudaStream_t stream) {
         return cudaErrorInvalidValue;
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_HALF16(a.kv.type, {
-        if (d == 32) result = launch<Elem, 32>(a, stream);
-        if (d == 64) result = launch<Elem, 64>(a, stream);
-        if (d == 128) result = launch<Elem, 128>(a, stream);
+        HIP_DISPATCH_HEAD_DIM(d, result = launch<Elem, kHeadDim>(a, stream));
     });
     return result;
 }

@@ -28,7 +28,7 @@ struct DecodeAttention {
 // keys).
 int32_t decodeSplits(const KvLayer& kv, int32_t multiprocessors);
 
-// Supports head dims 32, 64 and 128 and up to 16 query heads per KV head.
+// Supports the head dims of attentionSupportsHeadDim and up to 16 query heads per KV head.
 cudaError_t flashDecode(const DecodeAttention& attention, cudaStream_t stream);
 
 } // namespace hip::kernels

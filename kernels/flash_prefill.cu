@@ -255,9 +255,7 @@ cudaError_t flashPrefill(const PrefillAttention& a, cudaStream_t stream, Prefill
         return cudaErrorInvalidValue;
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_HALF16(a.kv.type, {
-        if (d == 32) result = launchTile<Elem, 32>(a, tile, stream);
-        if (d == 64) result = launchTile<Elem, 64>(a, tile, stream);
-        if (d == 128) result = launchTile<Elem, 128>(a, tile, stream);
+        HIP_DISPATCH_HEAD_DIM(d, result = launchTile<Elem, kHeadDim>(a, tile, stream));
     });
     return result;
 }

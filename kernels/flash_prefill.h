@@ -22,7 +22,7 @@ struct PrefillAttention {
 // shared-memory reads per product), 16 needs fewer registers.
 enum class PrefillTile { WarpRows16, WarpRows32 };
 
-// Supports head dims 32, 64 and 128.
+// Supports the head dims of attentionSupportsHeadDim.
 cudaError_t flashPrefill(const PrefillAttention& attention, cudaStream_t stream,
                          PrefillTile tile = PrefillTile::WarpRows32);
 

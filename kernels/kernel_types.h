@@ -33,6 +33,11 @@ struct KvLayer {
     Half16 type = Half16::F16;
 };
 
+// Head dimensions the attention kernels are built for (HIP_DISPATCH_HEAD_DIM instantiates them).
+constexpr bool attentionSupportsHeadDim(int32_t headDim) {
+    return headDim == 32 || headDim == 64 || headDim == 96 || headDim == 128;
+}
+
 // Rotary embedding angles of every position below maxPosition: cos and sin of
 // position * frequency(pair), computed in double precision and rounded once, like the CPU
 // reference's table. The angle of a key depends only on its position, so one table serves every

@@ -83,6 +83,7 @@ private slots:
     void ropeMatchesCpu();
     void attentionMatchesCpu_data();
     void attentionMatchesCpu();
+    void attentionMassMatchesCpu_data();
     void attentionMassMatchesCpu();
     void decodeGraphMatchesEager();
     void argmaxMatchesMaxElement();
@@ -355,6 +356,10 @@ void TestCudaKernels::attentionMatchesCpu_data() {
         << AttentionCase{4, 4, 32, 32, false, false, 0.25f, Half16::F16, 65, 64};
     QTest::newRow("partial rotary, NEOX 128/64")
         << AttentionCase{4, 2, 128, 64, true, false, 1.0f, Half16::F16, 70, 129};
+    QTest::newRow("head dim 96 (group 3)")
+        << AttentionCase{6, 2, 96, 96, false, false, 1.0f, Half16::F16, 130, 21};
+    QTest::newRow("head dim 96, NEOX 96/32, bf16")
+        << AttentionCase{4, 1, 96, 32, true, false, 1.0f, Half16::BF16, 64, 200};
     QTest::newRow("partial rotary, NORM 64/24")
         << AttentionCase{6, 3, 64, 24, false, false, 1.0f, Half16::F16, 90, 17};
     QTest::newRow("partial rotary, NEOX 32/20, bf16")
@@ -420,44 +425,53 @@ void TestCudaKernels::attentionMatchesCpu() {
     }
 }
 
+void TestCudaKernels::attentionMassMatchesCpu_data() {
+    QTest::addColumn<int>("headDim");
+    QTest::newRow("head dim 64") << 64;
+    QTest::newRow("head dim 96") << 96;
+    QTest::newRow("head dim 128") << 128;
+}
+
 // The attention trace of dense decoding: per key, the probability averaged over heads.
 void TestCudaKernels::attentionMassMatchesCpu() {
+    QFETCH(int, headDim);
     AttentionParams params;
     params.heads = 6;
     params.kvHeads = 2;
-    params.headDim = 64;
-    params.scale = 0.125f;
-    params.rope.dims = 64;
-    const int64_t prompt = 700, capacity = 710;
-    const auto qp = randomValues(size_t(prompt * 6 * 64), random_);
-    const auto kp = randomValues(size_t(prompt * 2 * 64), random_);
-    const auto vp = randomValues(size_t(prompt * 2 * 64), random_);
+    params.headDim = headDim;
+    params.scale = 1.0f / std::sqrt(float(headDim));
+    params.rope.dims = headDim;
+    const int64_t prompt = 700, capacity = 710, qCols = 6 * headDim, kvCols = 2 * headDim;
+    const auto qp = randomValues(size_t(prompt * qCols), random_);
+    const auto kp = randomValues(size_t(prompt * kvCols), random_);
+    const auto vp = randomValues(size_t(prompt * kvCols), random_);
     std::vector<std::vector<float>> decode;
     for (int step = 0; step < 2; ++step)
-        for (int64_t cols : {6 * 64, 2 * 64, 2 * 64})
+        for (int64_t cols : {qCols, kvCols, kvCols})
             decode.push_back(randomValues(size_t(cols), random_));
     std::vector<float> mass[2];
     for (int gpu = 0; gpu < 2; ++gpu) {
         Side side(gpu ? cudaBackend() : hip::backend::createCpuBackend(4));
-        auto cache = side.backend().createKvCache(KvCacheShape{2, 2, 64, capacity});
+        auto cache = side.backend().createKvCache(KvCacheShape{2, 2, headDim, capacity});
         QVERIFY(cache.isOk());
         for (int32_t layer = 0; layer < 2; ++layer) {
-            const Act out = side.empty(prompt, 6 * 64);
+            const Act out = side.empty(prompt, qCols);
             QVERIFY(side.backend()
-                        .attention(**cache, layer, 0, side.act(qp, prompt, 6 * 64),
-                                   side.act(kp, prompt, 128), side.act(vp, prompt, 128), params,
-                                   out)
+                        .attention(**cache, layer, 0, side.act(qp, prompt, qCols),
+                                   side.act(kp, prompt, kvCols), side.act(vp, prompt, kvCols),
+                                   params, out)
                         .isOk());
         }
         (*cache)->attentionMass = &mass[gpu];
         for (int step = 0; step < 2; ++step)
             for (int32_t layer = 0; layer < 2; ++layer) {
-                const Act out = side.empty(1, 6 * 64);
+                const Act out = side.empty(1, qCols);
                 QVERIFY(side.backend()
                             .attention(**cache, layer, prompt + step,
-                                       side.act(decode[size_t(3 * step)], 1, 6 * 64),
-                                       side.act(decode[size_t(3 * step + 1)], 1, 128),
-                                       side.act(decode[size_t(3 * step + 2)], 1, 128), params, out)
+                                       side.act(decode[size_t(3 * step)], 1, qCols),
+                                       side.act(decode[size_t(3 * step + 1)], 1, kvCols),
+                                       side.act(decode[size_t(3 * step + 2)], 1, kvCols), params,
+                                       out)
                             .isOk());
             }
     }

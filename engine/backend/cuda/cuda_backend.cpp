@@ -461,8 +461,8 @@ Status CudaBackend::checkAttention(const CudaKvCache& cache, int64_t end, int32_
     const int32_t d = params.headDim;
     const RopeParams& rope = params.rope;
     std::string problem;
-    if (d != 32 && d != 64 && d != 128)
-        problem = "head dimension " + std::to_string(d) + " (supported: 32, 64, 128)";
+    if (!kernels::attentionSupportsHeadDim(d))
+        problem = "head dimension " + std::to_string(d) + " (supported: 32, 64, 96, 128)";
     else if (params.kvHeads <= 0 || params.heads % params.kvHeads != 0)
         problem = std::to_string(params.heads) + " query heads over " +
                   std::to_string(params.kvHeads) + " KV heads";
