@@ -1,207 +1,546 @@
 #include "kernels/matvec.h"
 
 #include "kernels/quant_blocks.cuh"
-
-#include <algorithm>
-#include <atomic>
+#include "kernels/quantize_activations.h"
 
 // Decoding reads every weight once per token, so this kernel must stream the weights at memory
-// speed with few instructions per weight. Block formats keep their quants as unsigned bytes, four
-// to a register; x is quantized once per block to int16 per 32-element chunk (relative error
-// below 2e-5 of the chunk's largest value) in shared memory, and each group of four quants meets
-// its four x values in two dp2a instructions (exact integer products and sums). The chunk's
-// scales and offsets then apply once per 32 elements. Float weights multiply x in fp32.
+// speed with few instructions per weight.
 //
-// Blocks stay resident and loop over groups of rows, so x is quantized once per block, not once
-// per row group. A warp takes 4 rows at a time; lane l takes chunks l, l + 32, ... of each, with
-// the loads of all 4 rows in flight before any is used.
+// x comes quantized: a separate kernel (quantize_activations.h) turns it into int8 per 32 values
+// with an fp32 scale once per step, and every product reading the same x reads that copy, so the
+// products start streaming weights at once (no per-block preparation, no barrier). Block-format
+// quants stay unsigned bytes packed four to a register (nibbles spread to bytes by a shift and a
+// mask, fifth and sixth bits or'ed in), and each group of four meets four x values in one dp4a:
+// exact integer products and sums. The scales then apply in fp32 once per piece and sub-block;
+// an offset (a minimum, or a bias such as Q4_0's 8) multiplies the sum of the quantized x over
+// the same values, which the quantization kernel stores (per 16 and per 32 values) or a thread
+// forms with a dp4a against ones (Q6_K). Float weights multiply fp32 x.
+//
+// A warp takes kRowsPerWarp rows; each thread takes "pieces" of every row (the same columns in
+// each): it issues the loads of kPiecesPerStep pieces of all the rows before using any, reads
+// each piece's x once for all the rows, and moves on by 32 pieces. Pieces are shaped so that
+// the 32 threads of a load instruction read nearly contiguous bytes (few L1 wavefronts per
+// instruction):
+//   - F32, F16, BF16: 16 bytes.
+//   - Q4_K, Q5_K: 16 bytes of quants (16 values of each of two sub-blocks) and the super-block's
+//     scales, in 16-byte loads; eight threads per super-block.
+//   - Q8_0: a quarter block (eight quants), four threads per block.
+//   - Q6_K: one word of the low bits (four values of each of two chunks), 32 threads per
+//     super-block; the unaligned words come together by shuffles.
+//   - Q4_0, Q4_1, Q5_0, Q5_1: a block.
+// Q8_0, Q4_0, Q5_0 and Q6_K blocks are only 2-byte aligned (34, 18, 22 and 210 bytes): their
+// words are read as aligned words and joined by funnel shifts. The aligned words stay inside the
+// block, except that a Q6_K super-block's first word may start 2 bytes before it (still inside
+// the weight: an allocation starts aligned).
 
 namespace hip::kernels {
 namespace {
 
-constexpr int kWarps = 8;
+constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kRowsPerWarp = 4;
+constexpr int kRowsPerWarp = 2;
+constexpr int kPiecesPerStep = 2;
 
-// sum over the two 16-bit values of `x` times two unsigned bytes of `q` (the low or high pair),
-// plus c.
-__device__ __forceinline__ int dotLow(uint32_t x, uint32_t q, int c) {
-    int d;
-    asm("dp2a.lo.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(x), "r"(q), "r"(c));
-    return d;
-}
-__device__ __forceinline__ int dotHigh(uint32_t x, uint32_t q, int c) {
-    int d;
-    asm("dp2a.hi.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(x), "r"(q), "r"(c));
-    return d;
-}
-
-// x in shared memory, chunk c: 32 int16 values (16 words), their scale, and the sums of the
-// quantized x over elements 0..15 and 16..31 (for the formats' offsets).
-struct QuantizedX {
-    uint32_t* words;
-    float* scale;
-    float2* halves;
+// x as the pieces read it: fp32 values (float weights), or a quantized row.
+struct Input {
+    const float* values;
+    const int8_t* q;      // quantized values
+    const float4* chunks; // per chunk {d, d * sum(q[0..15]), d * sum(q[16..31]), d * sum(q)}
 };
 
-__device__ __forceinline__ QuantizedX quantizedX(unsigned char* shared, int64_t chunks) {
-    QuantizedX q;
-    q.words = reinterpret_cast<uint32_t*>(shared);
-    q.scale = reinterpret_cast<float*>(q.words + chunks * 16);
-    q.halves = reinterpret_cast<float2*>(q.scale + ((chunks + 1) & ~int64_t(1)));
-    return q;
+constexpr uint32_t kLowNibbles = 0x0F0F0F0Fu;
+
+// A 2-byte-aligned address as the aligned word at or below it and the right shift (0 or 16 bits)
+// that a funnel shift of two such words needs to give the four bytes from the address.
+__device__ __forceinline__ const uint32_t* alignedWords(const uint8_t* p) {
+    // Pointer arithmetic, not an integer mask, so the compiler still sees a global address.
+    return reinterpret_cast<const uint32_t*>(p - (reinterpret_cast<uintptr_t>(p) & 3u));
+}
+__device__ __forceinline__ uint32_t shiftOf(const uint8_t* p) {
+    return uint32_t(reinterpret_cast<uintptr_t>(p) & 2u) * 8u;
+}
+__device__ __forceinline__ uint32_t joined(uint32_t low, uint32_t high, uint32_t shift) {
+    return __funnelshift_r(low, high, shift);
 }
 
-__host__ __device__ constexpr int64_t quantizedXBytes(int64_t chunks) {
-    return chunks * 64 + ((chunks + 1) & ~int64_t(1)) * 4 + chunks * 8;
+// The d of a quantized chunk (one 4-byte load, not the whole float4).
+__device__ __forceinline__ float chunkScale(const Input& x, unsigned c) {
+    return reinterpret_cast<const float*>(x.chunks + c)[0];
 }
 
-// The 32 activations of chunk c, with four 16-byte loads.
-__device__ __forceinline__ void loadChunk(const float* x, int64_t c, float (&v)[32]) {
-    const float4* x4 = reinterpret_cast<const float4*>(x + 32 * c);
+// sum of four products of bytes (quants below 128 read as signed bytes, like x), plus c.
+__device__ __forceinline__ int dot4(uint32_t q, uint32_t x, int c) {
+    return __dp4a(int(q), int(x), c);
+}
+
+// The x of a whole 32-value chunk: values 0..15 in lo, 16..31 in hi.
+struct ChunkX {
+    uint4 lo, hi;
+    float d, sum; // sum: d * sum(q), for the offsets
+};
+__device__ __forceinline__ ChunkX loadChunk(const Input& x, unsigned c) {
+    const uint4* q = reinterpret_cast<const uint4*>(x.q) + 2 * c;
+    const float4 chunk = x.chunks[c];
+    return {q[0], q[1], chunk.x, chunk.w};
+}
+
+// sum over a chunk of unsigned quants: qs word i holds values 4i..4i+3 (low nibbles) and
+// 16+4i..16+4i+3 (high nibbles); `high` adds the fifth bits, already in place (bit 4 of a byte).
+__device__ __forceinline__ int nibbleChunkDot(const uint32_t (&qs)[4], const uint32_t (&high)[2][4],
+                                              const ChunkX& x) {
+    const uint32_t lo[4] = {x.lo.x, x.lo.y, x.lo.z, x.lo.w};
+    const uint32_t hi[4] = {x.hi.x, x.hi.y, x.hi.z, x.hi.w};
+    int sum = 0;
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
-        const float4 f = x4[i];
-        v[4 * i] = f.x;
-        v[4 * i + 1] = f.y;
-        v[4 * i + 2] = f.z;
-        v[4 * i + 3] = f.w;
+    for (int i = 0; i < 4; ++i) {
+        sum = dot4((qs[i] & kLowNibbles) | high[0][i], lo[i], sum);
+        sum = dot4(((qs[i] >> 4) & kLowNibbles) | high[1][i], hi[i], sum);
+    }
+    return sum;
+}
+
+template <class Fmt> struct Piece;
+
+// ---- Float weights: 16 bytes per piece, x in fp32.
+
+template <> struct Piece<Format<GgmlType::F32>> {
+    static constexpr int kValues = 4;
+    using Raw = float4;
+    using X = float4;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        raw = reinterpret_cast<const float4*>(row)[p];
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        return reinterpret_cast<const float4*>(x.values)[p];
+    }
+    __device__ static float add(const Raw& w, const X& x, float acc) {
+        return fmaf(w.w, x.w, fmaf(w.z, x.z, fmaf(w.y, x.y, fmaf(w.x, x.x, acc))));
+    }
+};
+
+template <class T> struct HalfPiece {
+    static constexpr int kValues = 8;
+    using Raw = uint4;
+    struct X {
+        float4 a, b;
+    };
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        raw = reinterpret_cast<const uint4*>(row)[p];
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        const float4* v = reinterpret_cast<const float4*>(x.values) + 2 * p;
+        return {v[0], v[1]};
+    }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        float w[8];
+        unpack8<T>(raw, w);
+        const float v[8] = {x.a.x, x.a.y, x.a.z, x.a.w, x.b.x, x.b.y, x.b.z, x.b.w};
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            acc = fmaf(w[i], v[i], acc);
+        return acc;
+    }
+};
+template <> struct Piece<Format<GgmlType::F16>> : HalfPiece<__half> {};
+template <> struct Piece<Format<GgmlType::BF16>> : HalfPiece<__nv_bfloat16> {};
+
+// ---- 32-value blocks.
+
+// d, qs[32] (int8): 34 bytes. A piece is a quarter block (eight quants at 2-byte alignment, so
+// two aligned words plus, when unaligned, the two bytes after them). Quants are signed already.
+template <> struct Piece<Format<GgmlType::Q8_0>> {
+    static constexpr int kValues = 8;
+    struct Raw {
+        uint32_t w0, w1, tail, d, shift;
+    };
+    struct X {
+        uint2 q;
+        float d;
+    };
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint8_t* b = row + (p / 4) * 34;
+        const uint8_t* quants = b + 2 + 8 * (p % 4);
+        const uint32_t* w = alignedWords(quants);
+        raw.shift = shiftOf(quants);
+        raw.w0 = w[0];
+        raw.w1 = w[1];
+        raw.tail = raw.shift ? load16(reinterpret_cast<const uint8_t*>(w + 2)) : 0u;
+        raw.d = load16(b);
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        return {reinterpret_cast<const uint2*>(x.q)[p], chunkScale(x, p / 4)};
+    }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        const int sum = dot4(joined(raw.w1, raw.tail, raw.shift), x.q.y,
+                             dot4(joined(raw.w0, raw.w1, raw.shift), x.q.x, 0));
+        return fmaf(lowHalf(raw.d) * x.d, float(sum), acc);
+    }
+};
+
+// d, qs[16] with a +8 bias: 18 bytes at 2-byte alignment, one block per piece.
+template <> struct Piece<Format<GgmlType::Q4_0>> {
+    static constexpr int kValues = 32;
+    struct Raw {
+        uint32_t w[4];
+        uint32_t tail, d, shift;
+    };
+    using X = ChunkX;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint8_t* b = row + p * 18;
+        const uint32_t* w = alignedWords(b + 2);
+        raw.shift = shiftOf(b + 2);
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+            raw.w[i] = w[i];
+        raw.tail = raw.shift ? load16(reinterpret_cast<const uint8_t*>(w + 4)) : 0u;
+        raw.d = load16(b);
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        return loadChunk(x, p);
+    }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        uint32_t qs[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+            qs[i] = joined(raw.w[i], i < 3 ? raw.w[i + 1] : raw.tail, raw.shift);
+        const uint32_t none[2][4] = {};
+        return fmaf(lowHalf(raw.d), fmaf(x.d, float(nibbleChunkDot(qs, none, x)), -8.0f * x.sum),
+                    acc);
+    }
+};
+
+// d, m, qs[16]: 20 bytes at 4-byte alignment, one block per piece; y = q * d + m.
+template <> struct Piece<Format<GgmlType::Q4_1>> {
+    static constexpr int kValues = 32;
+    struct Raw {
+        uint32_t dm, qs[4];
+    };
+    using X = ChunkX;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint32_t* b = reinterpret_cast<const uint32_t*>(row + p * 20);
+        raw.dm = b[0];
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+            raw.qs[i] = b[1 + i];
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        return loadChunk(x, p);
+    }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        const uint32_t none[2][4] = {};
+        return fmaf(lowHalf(raw.dm) * x.d, float(nibbleChunkDot(raw.qs, none, x)),
+                    fmaf(highHalf(raw.dm), x.sum, acc));
+    }
+};
+
+// The fifth bits of a 5-bit block (bit j of qh for value j) in place for nibbleChunkDot.
+__device__ __forceinline__ void fifthBits(uint32_t qh, uint32_t (&high)[2][4]) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        high[0][i] = spreadBits((qh >> (4 * i)) & 0xFu);
+        high[1][i] = spreadBits((qh >> (16 + 4 * i)) & 0xFu);
     }
 }
 
-template <class Fmt>
-__global__ void __launch_bounds__(kThreads)
-    matvecKernel(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_t cols,
-                 const float* x, const float* bias, float* y) {
-    extern __shared__ __align__(16) unsigned char shared[];
-    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
-    const int64_t chunks = cols / 32;
-    const QuantizedX xq = quantizedX(shared, chunks);
-    if constexpr (!Fmt::kFloat) {
-        for (int64_t c = threadIdx.x; c < chunks; c += kThreads) {
-            float v[32];
-            loadChunk(x, c, v);
-            float largest = 0.0f;
+// d, qh[4], qs[16] with a +16 bias: 22 bytes at 2-byte alignment, one block per piece.
+template <> struct Piece<Format<GgmlType::Q5_0>> {
+    static constexpr int kValues = 32;
+    struct Raw {
+        uint32_t w[5];
+        uint32_t tail, d, shift;
+    };
+    using X = ChunkX;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint8_t* b = row + p * 22;
+        const uint32_t* w = alignedWords(b + 2);
+        raw.shift = shiftOf(b + 2);
 #pragma unroll
-            for (int j = 0; j < 32; ++j)
-                largest = fmaxf(largest, fabsf(v[j]));
-            const float inverse = largest > 0.0f ? 32767.0f / largest : 0.0f;
-            int sums[2] = {0, 0};
+        for (int i = 0; i < 5; ++i)
+            raw.w[i] = w[i];
+        raw.tail = raw.shift ? load16(reinterpret_cast<const uint8_t*>(w + 5)) : 0u;
+        raw.d = load16(b);
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        return loadChunk(x, p);
+    }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        uint32_t qs[4], high[2][4];
 #pragma unroll
-            for (int i = 0; i < 16; ++i) {
-                const int a = __float2int_rn(v[2 * i] * inverse);
-                const int b = __float2int_rn(v[2 * i + 1] * inverse);
-                sums[i / 8] += a + b;
-                xq.words[c * 16 + i] = (uint32_t(a) & 0xFFFFu) | (uint32_t(b) << 16);
-            }
-            // The offsets multiply the sums of the quantized x, so that a format's bias (Q8_0's
-            // +128, Q4_0's +8, ...) cancels exactly against its share of the integer sums.
-            const float scale = largest / 32767.0f;
-            xq.scale[c] = scale;
-            xq.halves[c] = make_float2(scale * float(sums[0]), scale * float(sums[1]));
+        for (int i = 0; i < 4; ++i)
+            qs[i] = joined(raw.w[i + 1], i < 3 ? raw.w[i + 2] : raw.tail, raw.shift);
+        fifthBits(joined(raw.w[0], raw.w[1], raw.shift), high);
+        return fmaf(lowHalf(raw.d), fmaf(x.d, float(nibbleChunkDot(qs, high, x)), -16.0f * x.sum),
+                    acc);
+    }
+};
+
+// d, m, qh[4], qs[16]: 24 bytes at 8-byte alignment, one block per piece; y = q * d + m.
+template <> struct Piece<Format<GgmlType::Q5_1>> {
+    static constexpr int kValues = 32;
+    struct Raw {
+        uint2 head, qs01, qs23; // head: dm, qh
+    };
+    using X = ChunkX;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint2* b = reinterpret_cast<const uint2*>(row + p * 24);
+        raw.head = b[0];
+        raw.qs01 = b[1];
+        raw.qs23 = b[2];
+    }
+    __device__ static X loadX(const Input& x, unsigned p) { return loadChunk(x, p); }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        const uint32_t qs[4] = {raw.qs01.x, raw.qs01.y, raw.qs23.x, raw.qs23.y};
+        uint32_t high[2][4];
+        fifthBits(raw.head.y, high);
+        return fmaf(lowHalf(raw.head.x) * x.d, float(nibbleChunkDot(qs, high, x)),
+                    fmaf(highHalf(raw.head.x), x.sum, acc));
+    }
+};
+
+// ---- 256-value super-blocks.
+
+// Q4_K and Q5_K: d, dmin, scales[12], then (Q5_K) qh[32] and qs[128], 16-byte aligned. Sub-block
+// pair j (values 64j..64j+63) takes qs[32j..32j+31]: low nibbles are sub-block 2j, high nibbles
+// 2j + 1; Q5_K's fifth bit of value l of sub-block s is bit s of qh[l]. y = d*sc*q - dmin*m.
+// Piece t (0..7) of a super-block is the half h = t % 2 of pair j = t / 2: 16 bytes of qs, values
+// 16h..16h+15 of both sub-blocks.
+struct KX {
+    uint4 lo, hi;   // x of values 16h.. of sub-blocks 2j and 2j + 1
+    float d0, sum0; // sub-block 2j: chunk scale, d * sum(q) over the piece's 16 values
+    float d1, sum1; // sub-block 2j + 1
+    // Where the pair's 6-bit scales and minima lie in the scales[] words (kScalesOfPair).
+    unsigned shift, topShift, topMask, lowMask;
+    unsigned fifthShift; // Q5_K: 2j, the bit of sub-block 2j in qh
+};
+
+// Sub-blocks 0-3 keep their 6-bit scales in bytes 0-3 and minima in bytes 4-7 of scales[];
+// sub-blocks 4-7 keep their low four bits in the low (scales) and high (minima) nibbles of bytes
+// 8-11 and their top two bits in bits 6-7 of bytes 0-3 and 4-7. Either way pair j's two scales
+// sit in bytes 2(j % 2) and 2(j % 2) + 1 of the words, so per lane a shift and two masks say
+// where: topMask keeps the six bits (j < 2) or the top two (j >= 2, shifted down by 2 more);
+// lowMask keeps the low nibble from bytes 8-11 (j >= 2) or nothing.
+__device__ __forceinline__ KX loadKX(const Input& x, unsigned p) {
+    const unsigned superBlock = p / 8, pair = p % 8 / 2, half = p % 2;
+    const unsigned first = 256 * superBlock + 64 * pair + 16 * half;
+    const float4 c0 = x.chunks[8 * superBlock + 2 * pair];
+    const float4 c1 = x.chunks[8 * superBlock + 2 * pair + 1];
+    const bool upper = pair >= 2;
+    const unsigned shift = 16 * (pair % 2);
+    return {*reinterpret_cast<const uint4*>(x.q + first),
+            *reinterpret_cast<const uint4*>(x.q + first + 32),
+            c0.x,
+            half ? c0.z : c0.y,
+            c1.x,
+            half ? c1.z : c1.y,
+            shift,
+            upper ? shift + 2 : shift,
+            upper ? 0x3030u : 0x3F3Fu,
+            upper ? 0x0F0Fu : 0u,
+            2 * pair};
+}
+
+// acc plus the piece's sum: qs holds its 16 bytes of quants, high the fifth bits in place, head
+// d and dmin, then scales[0..11] (get_scale_min_k4 for the pair's two sub-blocks).
+__device__ __forceinline__ float kPieceAdd(const uint4& head, const uint4& qs,
+                                           const uint32_t (&high)[2][4], const KX& x, float acc) {
+    const uint32_t q[4] = {qs.x, qs.y, qs.z, qs.w};
+    const uint32_t lo[4] = {x.lo.x, x.lo.y, x.lo.z, x.lo.w};
+    const uint32_t hi[4] = {x.hi.x, x.hi.y, x.hi.z, x.hi.w};
+    int sum0 = 0, sum1 = 0;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        sum0 = dot4((q[i] & kLowNibbles) | high[0][i], lo[i], sum0);
+        sum1 = dot4(((q[i] >> 4) & kLowNibbles) | high[1][i], hi[i], sum1);
+    }
+    const uint32_t scales =
+        ((head.y >> x.topShift) & x.topMask) | ((head.w >> x.shift) & x.lowMask);
+    const uint32_t minima =
+        ((head.z >> x.topShift) & x.topMask) | ((head.w >> (x.shift + 4)) & x.lowMask);
+    const float scaled =
+        x.d0 * float(int(scales & 0xFFu) * sum0) + x.d1 * float(int(scales >> 8) * sum1);
+    const float offset = float(minima & 0xFFu) * x.sum0 + float(minima >> 8) * x.sum1;
+    return fmaf(-highHalf(head.x), offset, fmaf(lowHalf(head.x), scaled, acc));
+}
+
+template <> struct Piece<Format<GgmlType::Q4_K>> {
+    static constexpr int kValues = 32;
+    struct Raw {
+        uint4 head, qs;
+    };
+    using X = KX;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint8_t* b = row + (p / 8) * 144;
+        raw.head = *reinterpret_cast<const uint4*>(b);
+        raw.qs = *reinterpret_cast<const uint4*>(b + 16 + 16 * (p % 8));
+    }
+    __device__ static X loadX(const Input& x, unsigned p) { return loadKX(x, p); }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        const uint32_t none[2][4] = {};
+        return kPieceAdd(raw.head, raw.qs, none, x, acc);
+    }
+};
+
+template <> struct Piece<Format<GgmlType::Q5_K>> {
+    static constexpr int kValues = 32;
+    struct Raw {
+        uint4 head, qh, qs;
+    };
+    using X = KX;
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint8_t* b = row + (p / 8) * 176;
+        raw.head = *reinterpret_cast<const uint4*>(b);
+        raw.qh = *reinterpret_cast<const uint4*>(b + 16 + 16 * (p % 2));
+        raw.qs = *reinterpret_cast<const uint4*>(b + 48 + 16 * (p % 8));
+    }
+    __device__ static X loadX(const Input& x, unsigned p) { return loadKX(x, p); }
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        const uint32_t qh[4] = {raw.qh.x, raw.qh.y, raw.qh.z, raw.qh.w};
+        uint32_t high[2][4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            high[0][i] = ((qh[i] >> x.fifthShift) & 0x01010101u) << 4;
+            high[1][i] = ((qh[i] >> (x.fifthShift + 1)) & 0x01010101u) << 4;
         }
-        __syncthreads();
+        return kPieceAdd(raw.head, raw.qs, high, x, acc);
     }
+};
 
-    const int64_t groups = (rows + kRowsPerWarp - 1) / kRowsPerWarp;
-    for (int64_t group = int64_t(blockIdx.x) * kWarps + warp; group < groups;
-         group += int64_t(gridDim.x) * kWarps) {
-        const int64_t firstRow = group * kRowsPerWarp;
-        const uint8_t* row[kRowsPerWarp];
+// ql[128], qh[64], scales[16] (int8), d: 210 bytes at 2-byte alignment; quants carry a +32 bias.
+// Value l (0..31) of chunk r (0..3) of half h: low (r < 2) or high nibble of
+// ql[64h + 32(r % 2) + l], bits 2r..2r+1 of qh[32h + l], scale scales[8h + 2r + l / 16].
+// Piece k (0..31) of a super-block is word k of ql, read by lane k: half h = k / 16, chunk
+// r = k / 8 % 2 (low nibbles) and r + 2 (high nibbles), values 4i..4i+3, i = k % 8; its qh word
+// is 8h + i. Each lane loads one aligned word of ql and one of qh and the lanes' words join by
+// shuffles, so a warp's loads cover the super-block once.
+template <> struct Piece<Format<GgmlType::Q6_K>> {
+    static constexpr int kValues = 8;
+    struct Raw {
+        uint32_t ql, qh, d, shift;
+        int scLow, scHigh;
+    };
+    struct X {
+        uint32_t lo, hi; // x of the low- and high-nibble values
+        float dLow, dHigh;
+        int biasLow, biasHigh; // -32 * sum(q) over each
+    };
+    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
+        const uint8_t* b = row + (p / 32) * 210;
+        const unsigned k = p % 32, half = k / 16, r = k / 8 % 2;
+        const uint32_t* w = alignedWords(b);
+        raw.shift = shiftOf(b);
+        raw.ql = w[k];
+        // Aligned qh words 0..16 on lanes 0..16 (word 16 completes word 15 when unaligned).
+        raw.qh = w[32 + min(k, 16u)];
+        const unsigned scale = 192 + 8 * half + 2 * r + k % 8 / 4;
+        raw.scLow = int(static_cast<int8_t>(b[scale]));
+        raw.scHigh = int(static_cast<int8_t>(b[scale + 4]));
+        raw.d = load16(b + 208);
+    }
+    __device__ static X loadX(const Input& x, unsigned p) {
+        const unsigned k = p % 32, half = k / 16, r = k / 8 % 2;
+        const unsigned chunk = 8 * (p / 32) + 4 * half + r;
+        const unsigned first = 32 * chunk + 4 * (k % 8);
+        const uint32_t lo = *reinterpret_cast<const uint32_t*>(x.q + first);
+        const uint32_t hi = *reinterpret_cast<const uint32_t*>(x.q + first + 64);
+        return {lo,
+                hi,
+                chunkScale(x, chunk),
+                chunkScale(x, chunk + 2),
+                -32 * dot4(lo, 0x01010101u, 0),
+                -32 * dot4(hi, 0x01010101u, 0)};
+    }
+    // All 32 lanes must call it together (shuffles).
+    __device__ static float add(const Raw& raw, const X& x, float acc) {
+        const unsigned k = threadIdx.x % 32, half = k / 16, r = k / 8 % 2;
+        // ql word k ends in aligned word k + 1, which for k = 31 is qh's first.
+        const uint32_t nextQl = __shfl_down_sync(kFullMask, raw.ql, 1);
+        const uint32_t firstQh = __shfl_sync(kFullMask, raw.qh, 0);
+        const uint32_t ql = joined(raw.ql, k == 31 ? firstQh : nextQl, raw.shift);
+        const unsigned m = 8 * half + k % 8;
+        const uint32_t qh = joined(__shfl_sync(kFullMask, raw.qh, m),
+                                   __shfl_sync(kFullMask, raw.qh, m + 1), raw.shift);
+        const uint32_t low = (ql & kLowNibbles) | (((qh >> (2 * r)) & 0x03030303u) << 4);
+        const uint32_t high =
+            ((ql >> 4) & kLowNibbles) | (((qh >> (2 * r + 4)) & 0x03030303u) << 4);
+        return fmaf(lowHalf(raw.d),
+                    fmaf(x.dLow, float(raw.scLow * dot4(low, x.lo, x.biasLow)),
+                         x.dHigh * float(raw.scHigh * dot4(high, x.hi, x.biasHigh))),
+                    acc);
+    }
+};
+
+template <class P>
+__global__ void __launch_bounds__(kThreads)
+    matvecKernel(const uint8_t* weight, int64_t rowBytes, int64_t rows, unsigned pieces, Input x,
+                 const float* bias, float* y) {
+    const unsigned lane = threadIdx.x % 32;
+    const int64_t firstRow = (int64_t(blockIdx.x) * kWarps + int(threadIdx.x) / 32) * kRowsPerWarp;
+    if (firstRow >= rows) return; // whole warps only: Q6_K's pieces shuffle
+    const uint8_t* row[kRowsPerWarp];
 #pragma unroll
-        for (int r = 0; r < kRowsPerWarp; ++r)
-            row[r] = weight + min(firstRow + r, rows - 1) * rowBytes;
-        float acc[kRowsPerWarp] = {};
-        for (int64_t c = lane; c < chunks; c += 32) {
-            typename Fmt::Raw raw[kRowsPerWarp];
+    for (int r = 0; r < kRowsPerWarp; ++r)
+        row[r] = weight + min(firstRow + r, rows - 1) * rowBytes;
+    float acc[kRowsPerWarp] = {};
+    // A step loads kPiecesPerStep pieces of every row before using any, so a warp waits for
+    // memory once per step. Where pieces are a multiple of 32 (Q6_K) every lane takes the same
+    // branches.
+    for (unsigned first = lane; first < pieces; first += 32 * kPiecesPerStep) {
+        typename P::Raw raw[kPiecesPerStep][kRowsPerWarp];
 #pragma unroll
-            for (int r = 0; r < kRowsPerWarp; ++r)
-                Fmt::load(row[r], c, raw[r]);
-            if constexpr (Fmt::kFloat) {
-                float xs[32];
-                loadChunk(x, c, xs);
-                const float unused[2] = {0.0f, 0.0f};
+        for (int s = 0; s < kPiecesPerStep; ++s)
+            if (first + 32 * s < pieces)
 #pragma unroll
                 for (int r = 0; r < kRowsPerWarp; ++r)
-                    acc[r] += chunkDot<Fmt>(raw[r], xs, unused);
-            } else {
-                uint32_t xw[16];
-                const uint4* words = reinterpret_cast<const uint4*>(xq.words + c * 16);
+                    P::load(row[r], first + 32 * s, raw[s][r]);
 #pragma unroll
-                for (int i = 0; i < 4; ++i) {
-                    const uint4 w = words[i];
-                    xw[4 * i] = w.x;
-                    xw[4 * i + 1] = w.y;
-                    xw[4 * i + 2] = w.z;
-                    xw[4 * i + 3] = w.w;
-                }
-                const float scale = xq.scale[c];
-                const float2 halves = xq.halves[c];
+        for (int s = 0; s < kPiecesPerStep; ++s)
+            if (first + 32 * s < pieces) {
+                const typename P::X xp = P::loadX(x, first + 32 * s);
 #pragma unroll
-                for (int r = 0; r < kRowsPerWarp; ++r) {
-                    int sum[2] = {0, 0};
-#pragma unroll
-                    for (int i = 0; i < 8; ++i)
-                        sum[i / 4] = dotHigh(xw[2 * i + 1], raw[r].q[i],
-                                             dotLow(xw[2 * i], raw[r].q[i], sum[i / 4]));
-                    acc[r] += scale * (raw[r].scale[0] * float(sum[0]) +
-                                       raw[r].scale[1] * float(sum[1])) +
-                              raw[r].offset[0] * halves.x + raw[r].offset[1] * halves.y;
-                }
+                for (int r = 0; r < kRowsPerWarp; ++r)
+                    acc[r] = P::add(raw[s][r], xp, acc[r]);
             }
-        }
+    }
 #pragma unroll
-        for (int r = 0; r < kRowsPerWarp; ++r) {
-            const float total = warpSum(acc[r]);
-            if (lane == 0 && firstRow + r < rows)
-                y[firstRow + r] = total + (bias ? bias[firstRow + r] : 0.0f);
-        }
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+        const float total = warpSum(acc[r]);
+        if (lane == 0 && firstRow + r < rows)
+            y[firstRow + r] = total + (bias ? bias[firstRow + r] : 0.0f);
     }
 }
 
 template <class Fmt>
-cudaError_t launch(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_t cols,
-                   const float* x, const float* bias, float* y, cudaStream_t stream) {
-    const int sharedBytes = Fmt::kFloat ? 0 : int(quantizedXBytes(cols / 32));
-    auto kernel = matvecKernel<Fmt>;
-    // Over 48 KB of shared memory needs an opt-in, raised only when a wider x needs more (the
-    // call costs host time).
-    static std::atomic<int> allowedBytes{48 * 1024};
-    if (sharedBytes > allowedBytes.load()) {
-        const cudaError_t status =
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, sharedBytes);
-        if (status != cudaSuccess) return status;
-        allowedBytes = sharedBytes;
-    }
-    // At most one wave of resident blocks (they loop over the rows).
-    static const int multiprocessors = [] {
-        int device = 0, count = 0;
-        cudaGetDevice(&device);
-        cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device);
-        return std::max(count, 1);
-    }();
-    int resident = 1;
-    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, kThreads, sharedBytes);
-    // Every block loops the same number of times: a last, partial round would idle most warps.
-    const int64_t needed = (rows + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp);
-    const int64_t most = int64_t(std::max(resident, 1)) * multiprocessors;
-    const int64_t rounds = (needed + most - 1) / most;
-    const int64_t blocks = (needed + rounds - 1) / rounds;
-    kernel<<<unsigned(blocks), kThreads, sharedBytes, stream>>>(weight, rowBytes, rows, cols, x,
-                                                                bias, y);
+cudaError_t launch(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_t cols, Input x,
+                   const float* bias, float* y, cudaStream_t stream) {
+    if (Fmt::kFloat ? x.values == nullptr : x.q == nullptr) return cudaErrorInvalidValue;
+    using P = Piece<Fmt>;
+    constexpr int64_t rowsPerBlock = kWarps * kRowsPerWarp;
+    const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+    matvecKernel<P><<<unsigned(blocks), kThreads, 0, stream>>>(
+        weight, rowBytes, rows, unsigned(cols / P::kValues), x, bias, y);
     return cudaGetLastError();
 }
 
 } // namespace
 
+bool matvecReadsQuantizedX(quant::GgmlType type) {
+    bool quantized = false;
+    HIP_DISPATCH_FORMAT(type, return false, quantized = !Fmt::kFloat);
+    return quantized;
+}
+
 cudaError_t matvec(const void* weight, quant::GgmlType type, int64_t rowBytes, int64_t rows,
-                   int64_t cols, const float* x, const float* bias, float* y, cudaStream_t stream) {
+                   int64_t cols, const float* x, const void* xq, const float* bias, float* y,
+                   cudaStream_t stream) {
     if (rows == 0) return cudaSuccess;
     if (cols % 32 != 0) return cudaErrorInvalidValue;
+    const auto* quantized = static_cast<const uint8_t*>(xq);
+    const Input input{x, reinterpret_cast<const int8_t*>(quantized),
+                      quantized ? reinterpret_cast<const float4*>(quantized + cols) : nullptr};
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_FORMAT(type, return cudaErrorInvalidValue,
                         result = launch<Fmt>(static_cast<const uint8_t*>(weight), rowBytes, rows,
-                                             cols, x, bias, y, stream));
+                                             cols, input, bias, y, stream));
     return result;
 }
 

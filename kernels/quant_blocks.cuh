@@ -63,8 +63,7 @@ struct Quants {
 
 template <GgmlType F> struct Format;
 
-// Float formats load their chunk as raw registers (Raw) and turn them into values when used, so
-// a matrix-vector kernel can have the loads of several rows in flight before it computes.
+// Float formats load their chunk as raw registers (Raw) and turn them into values when used.
 template <> struct Format<GgmlType::F32> {
     static constexpr bool kFloat = true;
     static constexpr int kBlockElements = 32;
@@ -330,28 +329,6 @@ __device__ __forceinline__ void dequantizeChunk(const uint8_t* row, int64_t c, f
     typename Fmt::Raw raw;
     Fmt::load(row, c, raw);
     chunkValues<Fmt>(raw, y);
-}
-
-// sum_j value_j * x_j over a loaded chunk; xHalves are the sums of x over elements 0..15 and
-// 16..31 (the offsets' share, computed once for all rows).
-template <class Fmt>
-__device__ __forceinline__ float chunkDot(const typename Fmt::Raw& raw, const float (&x)[32],
-                                          const float (&xHalves)[2]) {
-    float sum[2] = {0.0f, 0.0f};
-    if constexpr (Fmt::kFloat) {
-        float w[32];
-        Fmt::values(raw, w);
-#pragma unroll
-        for (int j = 0; j < 32; ++j)
-            sum[j / 16] = fmaf(w[j], x[j], sum[j / 16]);
-        return sum[0] + sum[1];
-    } else {
-#pragma unroll
-        for (int j = 0; j < 32; ++j)
-            sum[j / 16] = fmaf(byteAsFloat(raw.q[j / 4], j % 4), x[j], sum[j / 16]);
-        return raw.scale[0] * sum[0] + raw.scale[1] * sum[1] + raw.offset[0] * xHalves[0] +
-               raw.offset[1] * xHalves[1];
-    }
 }
 
 } // namespace hip::kernels

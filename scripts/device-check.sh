@@ -6,7 +6,7 @@
 #   scripts/device-check.sh [PHASE...]     (default: every phase, in this order)
 #     build           configure and build (incremental while the machine stays warm)
 #     model           assemble the default model from carried parts (.device/model.part.*)
-#     test-gpu        the CUDA suites (test_cuda_kernels, test_cuda_model)
+#     test-gpu        the CUDA suites (test_cuda_kernels, test_cuda_sampling, test_cuda_model)
 #     test-all        every suite (ctest)
 #     bench-kernels   hipreader-cli bench kernels
 #     sdpa            PyTorch SDPA flash/cuDNN on the same shapes (scripts/bench_sdpa.py)
@@ -98,6 +98,7 @@ run_suite() { # name [test functions...]
 
 phase_test-gpu() {
     run_suite test_cuda_kernels
+    run_suite test_cuda_sampling
     if [ -f $default_model ]; then
         run_suite test_cuda_model
     else # the suite minus the default-model tests

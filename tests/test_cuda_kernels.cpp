@@ -177,44 +177,104 @@ void TestCudaKernels::elementwiseMatchCpu() {
     QCOMPARE(relativeError(added[1], added[0]), 0.0);
 }
 
+namespace {
+
+// How matmulMatchesCpu uses its input x. The CUDA backend quantizes x once for the
+// matrix-vector products over block formats and keeps it for the next product that reads the
+// same x: the sequences check that the kept copy serves while x is unchanged, and only then.
+enum MatmulInputs {
+    kOneProduct,
+    kSameX,               // three products of x, the middle one with F16 weights
+    kXRewrittenByProduct, // a product; x = z * W3^T with F32 W3 (a product that keeps the
+                          // quantized x but writes over x); a product
+    kXChangedByAdd,       // a product; x += z; a product
+};
+
+} // namespace
+
 void TestCudaKernels::matmulMatchesCpu_data() {
     QTest::addColumn<GgmlType>("type");
     QTest::addColumn<int>("rows");
     QTest::addColumn<int>("outputs");
     QTest::addColumn<int>("cols");
     QTest::addColumn<bool>("bias");
-    for (GgmlType t : kAllTypes)
+    QTest::addColumn<int>("inputs");
+    for (GgmlType t : kAllTypes) {
+        const int cols = isKQuant(t) ? 512 : 320;
         for (int rows : {1, 3, 7, 130}) {
-            const int cols = isKQuant(t) ? 512 : 320;
             const int outputs = rows == 7 ? 4099 : 37;
             QTest::newRow(qPrintable(formatName(t) + QString(" %1 rows").arg(rows)))
-                << t << rows << outputs << cols << (rows == 3);
+                << t << rows << outputs << cols << (rows == 3) << int(kOneProduct);
         }
+        QTest::newRow(qPrintable(formatName(t) + " 3 rows, three products of x"))
+            << t << 3 << 37 << cols << true << int(kSameX);
+        QTest::newRow(qPrintable(formatName(t) + " 1 row, x rewritten by a product"))
+            << t << 1 << 37 << cols << false << int(kXRewrittenByProduct);
+        QTest::newRow(qPrintable(formatName(t) + " 1 row, x changed by an add"))
+            << t << 1 << 37 << cols << false << int(kXChangedByAdd);
+    }
 }
 
-// One to four rows run the matrix-vector kernels on the quantized weights (x quantized to int16
-// per 32 values for the block formats, fp32 for float weights); more go through cuBLAS with fp16
-// (bf16 for BF16 weights) operands. Those roundings bound the error.
+// One to four rows run the matrix-vector kernels on the quantized weights, with x in fp32 for
+// float weights and, for the block formats, x quantized to int8 per 32 values with an fp32 scale
+// (llama.cpp's q8_1 activations). That rounding alone gives these random inputs a relative error
+// of about 5e-3 (at most 1e-2 over many draws of 37 outputs); llama.cpp's test-backend-ops
+// accepts matrix products up to a normalized mean squared error of 5e-4, a relative error of
+// 2.2e-2, and 2e-2 is the bound here. A stale quantized x would be off by about 1. More rows go
+// through cuBLAS with fp16 (bf16 for BF16 weights) operands. Those roundings bound the error.
 void TestCudaKernels::matmulMatchesCpu() {
     QFETCH(GgmlType, type);
     QFETCH(int, rows);
     QFETCH(int, outputs);
     QFETCH(int, cols);
     QFETCH(bool, bias);
-    const HostWeight w = randomWeight(type, outputs, cols, random_);
-    const HostWeight b = randomWeight(GgmlType::F32, 1, outputs, random_, 1.0f);
-    const std::vector<float> x = randomValues(size_t(rows * cols), random_);
+    QFETCH(int, inputs);
+    // The sequences draw from their own generator, so that the other rows' and tests' inputs stay
+    // as they were.
+    std::mt19937 sequenceRandom(20261127);
+    std::mt19937& generator = inputs == kOneProduct ? random_ : sequenceRandom;
+    const HostWeight w = randomWeight(type, outputs, cols, generator);
+    const HostWeight b = randomWeight(GgmlType::F32, 1, outputs, generator, 1.0f);
+    const std::vector<float> x = randomValues(size_t(rows * cols), generator);
+    // The sequences' other weights (another shape: other output strides) and z.
+    HostWeight secondWeight, halfWeight, rewriteWeight;
+    std::vector<float> z;
+    if (inputs != kOneProduct) {
+        secondWeight = randomWeight(type, outputs + 5, cols, generator);
+        halfWeight = randomWeight(GgmlType::F16, outputs, cols, generator);
+        rewriteWeight = randomWeight(GgmlType::F32, cols, cols, generator);
+        z = randomValues(size_t(rows * cols), generator);
+    }
     std::vector<float> results[2];
     for (int gpu = 0; gpu < 2; ++gpu) {
         Side side(gpu ? cudaBackend() : hip::backend::createCpuBackend(2));
+        hip::backend::Backend& backend = side.backend();
         const Act in = side.act(x, rows, cols), out = side.empty(rows, outputs);
-        side.backend().matmul(in, side.weight(w), bias ? &side.weight(b) : nullptr, out);
-        results[gpu] = side.read(out);
-        QVERIFY(side.backend().takeError().isOk());
+        backend.matmul(in, side.weight(w), bias ? &side.weight(b) : nullptr, out);
+        std::vector<Act> outs = {out};
+        if (inputs == kSameX) {
+            outs.push_back(side.empty(rows, outputs));
+            backend.matmul(in, side.weight(halfWeight), nullptr, outs.back());
+        } else if (inputs != kOneProduct) {
+            const Act other = side.act(z, rows, cols);
+            if (inputs == kXRewrittenByProduct)
+                backend.matmul(other, side.weight(rewriteWeight), nullptr, in);
+            else
+                backend.addInPlace(in, other);
+        }
+        if (inputs != kOneProduct) {
+            outs.push_back(side.empty(rows, outputs + 5));
+            backend.matmul(in, side.weight(secondWeight), nullptr, outs.back());
+        }
+        for (const Act& o : outs) {
+            const std::vector<float> values = side.read(o);
+            results[gpu].insert(results[gpu].end(), values.begin(), values.end());
+        }
+        QVERIFY(backend.takeError().isOk());
     }
     const bool floatWeights =
         type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
-    const double tolerance = rows <= 4                ? (floatWeights ? 1e-5 : 1e-4)
+    const double tolerance = rows <= 4                ? (floatWeights ? 1e-5 : 2e-2)
                              : type == GgmlType::F32  ? 1e-5
                              : type == GgmlType::BF16 ? 1e-2
                                                       : 2e-3;
@@ -530,8 +590,10 @@ void TestCudaKernels::decodeGraphMatchesEager() {
             QCOMPARE(cuda.graphReplays(), uint64_t(steps - 1));
         }
     }
+    // Each step's products quantize x to int8 on the GPU (see matmulMatchesCpu); three products
+    // and two norms in a row compound that rounding to about 1-2e-2 on these random weights.
     const double error = relativeError(logits[1], logits[0]);
-    QVERIFY2(error < 1e-3, qPrintable(QString("relative error %1").arg(error)));
+    QVERIFY2(error < 3e-2, qPrintable(QString("relative error %1").arg(error)));
 }
 
 void TestCudaKernels::argmaxMatchesMaxElement() {

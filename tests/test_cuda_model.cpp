@@ -103,7 +103,10 @@ void TestCudaModel::tinyModelsMatchCpu() {
     const Comparison c = compare(logits[1], logits[0], vocab);
     qInfo("%s: relative error %.2e, largest difference %.2e, %d argmax mismatches",
           qPrintable(file), c.relative, c.largest, c.argmaxMismatches);
-    QVERIFY2(c.relative < 1e-2, qPrintable(QString("relative error %1").arg(c.relative)));
+    // Decode products quantize x to int8 per 32 values on the GPU (as llama.cpp does); through a
+    // whole model of random weights that rounding alone gives 0.9-1.5e-2 (measured on the CPU
+    // reference with x rounded the same way). A wrong kernel is off by far more.
+    QVERIFY2(c.relative < 3e-2, qPrintable(QString("relative error %1").arg(c.relative)));
 }
 
 // Prefill in chunks (cuBLAS, flash attention) and decode (matrix-vector kernels, graphs).

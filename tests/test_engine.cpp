@@ -3,8 +3,10 @@
 
 #include "test_support.h"
 
+#include "backend/cpu/cpu_backend.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
+#include "runtime/sampler.h"
 
 #include <hip/engine.h>
 #include <hip/session.h>
@@ -12,6 +14,7 @@
 #include <QTemporaryDir>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 namespace {
@@ -63,6 +66,39 @@ rewrittenModel(const QTemporaryDir& dir, const std::string& name,
     return target;
 }
 
+// Logits in [-6, 6) from splitmix64, without the standard distributions, so they are the same
+// with every standard library.
+std::vector<float> mixedLogits(uint64_t seed, size_t count) {
+    std::vector<float> logits(count);
+    uint64_t state = seed;
+    for (float& l : logits) {
+        state += 0x9E3779B97F4A7C15ull;
+        uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        l = float(double(z >> 11) * 0x1p-53 * 12.0 - 6.0);
+    }
+    return logits;
+}
+
+hip::SamplerOptions samplerOptions(float temperature, int32_t topK, float topP, float minP,
+                                   float penalty = 1.0f, int32_t window = 64) {
+    hip::SamplerOptions o;
+    o.temperature = temperature;
+    o.topK = topK;
+    o.topP = topP;
+    o.minP = minP;
+    o.repetitionPenalty = penalty;
+    o.repetitionWindow = window;
+    return o;
+}
+
+int32_t pick(std::vector<float> logits, const hip::SamplerOptions& options, double u,
+             std::vector<int32_t> recent = {}) {
+    return hip::runtime::pickToken(logits, recent, options, u);
+}
+
 } // namespace
 
 class TestEngine : public QObject {
@@ -88,6 +124,9 @@ private slots:
     void refusesDocumentLongerThanContext();
     void regeneratesFromRestoredHistory();
     void reportsDeviceAndDocumentBudget();
+    void pickTokenFollowsOptions();
+    void samplerDrawsAreSeeded();
+    void backendSamplingKeepsSeededTokens();
 
 private:
     std::unique_ptr<hip::Engine> engine_;
@@ -351,7 +390,8 @@ void TestEngine::ingestsDocumentAndAnswersAboutIt() {
 
 void TestEngine::refusesDocumentLongerThanContext() {
     std::string text;
-    for (int i = 0; i < 400; ++i) text += "Sentence number " + std::to_string(i) + " of a long book. ";
+    for (int i = 0; i < 400; ++i)
+        text += "Sentence number " + std::to_string(i) + " of a long book. ";
     auto session = engine_->newSession(); // context 2048 tokens
     auto ingested = session->ingest({"Long", text}, {});
     QVERIFY(!ingested.isOk());
@@ -383,6 +423,119 @@ void TestEngine::reportsDeviceAndDocumentBudget() {
     QCOMPARE(engine_->documentTokenBudget(), int64_t(2048 - 256));
     const hip::MemoryReport report = engine_->memory();
     QVERIFY(report.weightBytes > 90u << 20);
+}
+
+// Hand-made logits whose probabilities are known: each option keeps the documented candidates.
+void TestEngine::pickTokenFollowsOptions() {
+    using hip::runtime::penalizedTokens;
+    const auto greedy = samplerOptions(0.0f, 40, 0.95f, 0.05f);
+    QCOMPARE(pick({1, 5, 3, 5}, greedy, 0.9), 1); // the first largest
+    // The penalty divides positive logits, multiplies negative ones, once per distinct token.
+    auto penalized = samplerOptions(0.0f, 40, 0.95f, 0.05f, 2.0f);
+    QCOMPARE(pick({1, 5, 2, 2.6f}, penalized, 0.0, {1}), 3);
+    QCOMPARE(pick({1, 5, 2, 2.4f}, penalized, 0.0, {1, 1, 1}), 1);
+    std::vector<float> logits = {4, -1, 3};
+    const std::vector<int32_t> recent = {0, 1, 0, -5, 99};
+    hip::runtime::pickToken(logits, recent, penalized, 0.0);
+    QCOMPARE(logits, (std::vector<float>{2, -2, 3}));
+    QCOMPARE(pick({1, 5, 3, 4}, samplerOptions(0.0f, 0, 1, 0, 2.0f, 2), 0.0, {1, 0, 2}), 1);
+    QCOMPARE(penalizedTokens(recent, samplerOptions(1, 0, 1, 0, 2.0f, 2)).size(), size_t(2));
+    QVERIFY(penalizedTokens(recent, samplerOptions(1, 0, 1, 0, 1.0f)).empty());
+    QVERIFY(penalizedTokens(recent, samplerOptions(1, 0, 1, 0, 2.0f, 0)).empty());
+
+    // Probabilities 0.5, 0.3, 0.2 at temperature 1, listed out of order.
+    const std::vector<float> known = {std::log(0.3f), std::log(0.2f), std::log(0.5f)};
+    const auto plain = samplerOptions(1.0f, 0, 1.0f, 0.0f);
+    QCOMPARE(pick(known, plain, 0.0), 2);
+    QCOMPARE(pick(known, plain, 0.49), 2);
+    QCOMPARE(pick(known, plain, 0.51), 0);
+    QCOMPARE(pick(known, plain, 0.79), 0);
+    QCOMPARE(pick(known, plain, 0.81), 1);
+    // Top-k keeps the k largest, whose softmax is then 0.625 and 0.375.
+    QCOMPARE(pick(known, samplerOptions(1.0f, 1, 1.0f, 0.0f), 0.99), 2);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.6), 2);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.99), 0);
+    // Top-p stops at the first candidate whose cumulative probability reaches it.
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 0.6f, 0.0f), 0.99), 0);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 0.6f, 0.0f), 0.6), 2);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 0.4f, 0.0f), 0.99), 2);
+    // Min-p drops candidates below minP times the top probability; the top one always stays.
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 0.5f), 0.99), 0);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 0.3f), 0.99), 1);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 0.7f), 0.99), 2);
+    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 2.0f), 0.99), 2);
+    // A lower temperature sharpens: at 0.5 the probabilities are 25/38, 9/38, 4/38.
+    QCOMPARE(pick(known, samplerOptions(0.5f, 0, 1.0f, 0.0f), 0.6), 2);
+    QCOMPARE(pick(known, samplerOptions(0.5f, 0, 1.0f, 0.0f), 0.7), 0);
+    // Equal logits rank by token id.
+    QCOMPARE(pick({2, 7, 7, 7}, samplerOptions(1.0f, 1, 1.0f, 0.0f), 0.99), 1);
+    QCOMPARE(pick({2, 7, 7, 7}, samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.99), 2);
+    QCOMPARE(pick({2, 7, 7, 7}, samplerOptions(1.0f, 0, 1.0f, 0.5f), 0.4), 2);
+}
+
+void TestEngine::samplerDrawsAreSeeded() {
+    auto options = samplerOptions(0.8f, 40, 0.95f, 0.05f);
+    options.seed = 7;
+    hip::runtime::Sampler a(options), b(options);
+    for (int i = 0; i < 100; ++i) {
+        const double u = a.draw();
+        QVERIFY(u >= 0.0 && u < 1.0);
+        QCOMPARE(u, b.draw());
+    }
+    options.temperature = 0.0f; // greedy picks draw nothing
+    hip::runtime::Sampler greedy(options);
+    QCOMPARE(greedy.draw(), 0.0);
+}
+
+// The default Backend::sampleToken (copy to the host, pick there) gives the tokens the sampler
+// gave before the draw and the pick were separated: the lists were recorded with that code.
+void TestEngine::backendSamplingKeepsSeededTokens() {
+    auto seeded = [](hip::SamplerOptions options, uint64_t seed) {
+        options.seed = seed;
+        return options;
+    };
+    struct Case {
+        hip::SamplerOptions options;
+        std::vector<int32_t> tokens;
+    };
+    const std::vector<Case> cases = {
+        {seeded(samplerOptions(0.0f, 40, 0.95f, 0.05f), 1),
+         {886, 470, 60, 693, 32, 347, 432, 302, 333, 540, 242, 586}},
+        {seeded(samplerOptions(0.0f, 40, 0.95f, 0.05f, 1.3f), 1),
+         {886, 470, 60, 693, 32, 347, 432, 302, 333, 540, 242, 586}},
+        {seeded(samplerOptions(0.8f, 40, 0.95f, 0.05f), 7),
+         {882, 89, 524, 582, 686, 984, 252, 252, 305, 627, 114, 813}},
+        {seeded(samplerOptions(1.0f, 0, 1.0f, 0.0f), 11),
+         {601, 719, 632, 950, 28, 41, 150, 277, 427, 769, 362, 311}},
+        {seeded(samplerOptions(1.5f, 0, 0.9f, 0.0f), 12),
+         {712, 865, 746, 618, 840, 28, 663, 762, 532, 202, 264, 564}},
+        {seeded(samplerOptions(1.2f, 0, 1.0f, 0.1f), 13),
+         {42, 476, 995, 840, 240, 187, 203, 731, 325, 195, 370, 959}},
+        {seeded(samplerOptions(0.7f, 5, 1.0f, 0.0f, 1.1f, 8), 14),
+         {824, 774, 798, 650, 450, 898, 674, 563, 565, 663, 274, 917}},
+        {seeded(samplerOptions(2.0f, 100, 0.5f, 0.02f, 1.2f, 16), 15),
+         {456, 366, 896, 569, 264, 477, 156, 653, 184, 62, 328, 32}},
+    };
+    constexpr int64_t kVocabulary = 1000;
+    std::unique_ptr<hip::backend::Backend> backend = hip::backend::createCpuBackend(2);
+    auto buffer = backend->allocate(kVocabulary);
+    QVERIFY(buffer.isOk());
+    const hip::backend::Act row{(*buffer)->data(), 1, kVocabulary, kVocabulary};
+    for (const Case& c : cases) {
+        const hip::SamplerOptions& options = c.options;
+        hip::runtime::Sampler onBackend(options), onHost(options);
+        std::vector<int32_t> recent = {3, 17, 17, 250, 999, 3, 42}, tokens;
+        for (size_t step = 0; step < c.tokens.size(); ++step) {
+            std::vector<float> logits = mixedLogits(step * 31 + options.seed, size_t(kVocabulary));
+            std::memcpy(row.data, logits.data(), logits.size() * sizeof(float));
+            auto token = backend->sampleToken(row, recent, options, onBackend.draw());
+            QVERIFY(token.isOk());
+            QCOMPARE(*token, hip::runtime::pickToken(logits, recent, options, onHost.draw()));
+            recent.push_back(*token);
+            tokens.push_back(*token);
+        }
+        QCOMPARE(tokens, c.tokens);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestEngine)

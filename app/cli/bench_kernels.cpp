@@ -19,8 +19,10 @@
 #include "kernels/flash_prefill.h"
 #include "kernels/kv_append.h"
 #include "kernels/matvec.h"
+#include "kernels/quantize_activations.h"
 #include "kernels/rms_norm.h"
 #include "kernels/rope.h"
+#include "kernels/sampling.h"
 #include "kernels/swiglu.h"
 #include "quant/dequantize.h"
 #include "quant/quantize.h"
@@ -208,8 +210,13 @@ public:
         return int(std::max<uint64_t>(1, (kRotationBytes + bytes - 1) / bytes));
     }
 
+    // Block formats read x quantized: the product alone (x quantized once before), then the
+    // quantization and the product back to back, which is what a product costs when no other
+    // product shares its x (q, k and v share one quantization in a decode step, gate and up
+    // another).
     void matvec(GgmlType type, int64_t rows, int64_t cols) {
-        if (skip("matvec " + std::string(hip::quant::typeName(type)))) return;
+        const std::string name = "matvec " + std::string(hip::quant::typeName(type));
+        if (skip(name)) return;
         const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
         const uint64_t bytes = rowBytes * uint64_t(rows);
         const int copies = copiesFor(bytes);
@@ -218,15 +225,33 @@ public:
         float* x = arena_.array<float>(uint64_t(cols));
         fill(x, uint64_t(cols) * 4, floatPattern(uint64_t(cols) * 4, 1.0f));
         float* y = arena_.array<float>(uint64_t(rows));
-        const double us = timeMicroseconds(
+        const bool quantized = hip::kernels::matvecReadsQuantizedX(type);
+        const hip::kernels::Rows input{x, 1, cols, cols};
+        void* xq = nullptr;
+        if (quantized) {
+            xq = arena_.allocate(uint64_t(hip::kernels::quantizedRowBytes(cols)));
+            check(hip::kernels::quantizeActivations(input, xq, nullptr), "quantizing x");
+        }
+        const auto product = [&](int i) {
+            check(hip::kernels::matvec(w + uint64_t(i % copies) * bytes, type, int64_t(rowBytes),
+                                       rows, cols, x, xq, nullptr, y, nullptr),
+                  "matvec");
+        };
+        const double xBytes =
+            quantized ? double(hip::kernels::quantizedRowBytes(cols)) : 4.0 * double(cols);
+        const double flops = 2.0 * double(rows) * double(cols);
+        add(name, shape(rows, cols), timeMicroseconds(product, repeat_),
+            double(bytes) + xBytes + 4.0 * double(rows), flops);
+        if (!quantized) return;
+        const double both = timeMicroseconds(
             [&](int i) {
-                check(hip::kernels::matvec(w + uint64_t(i % copies) * bytes, type,
-                                           int64_t(rowBytes), rows, cols, x, nullptr, y, nullptr),
-                      "matvec");
+                check(hip::kernels::quantizeActivations(input, xq, nullptr), "quantizing x");
+                product(i);
             },
             repeat_);
-        add("matvec " + std::string(hip::quant::typeName(type)), shape(rows, cols), us,
-            double(bytes) + 4.0 * double(cols + rows), 2.0 * double(rows) * double(cols));
+        // x read in fp32, written and read quantized.
+        add("quantize x + " + name, shape(rows, cols), both,
+            double(bytes) + 4.0 * double(cols) + 2.0 * xBytes + 4.0 * double(rows), flops);
     }
 
     void dequantize(GgmlType type, int64_t rows, int64_t cols) {
@@ -442,16 +467,37 @@ public:
             us, double(kvBytes), 4.0 * double(tokens) * heads * headDim);
     }
 
+    // Greedy and sampled tokens from one row of logits, spread about as a model's are. The
+    // sampling rows count one read of the logits; the kernel reads them once per pass.
     void argmax(int64_t count) {
-        if (skip("argmax")) return;
+        if (skip("argmax sampling")) return;
         float* values = arena_.array<float>(uint64_t(count));
-        fill(values, uint64_t(count) * 4, floatPattern(uint64_t(count) * 4, 1.0f));
+        fill(values, uint64_t(count) * 4, floatPattern(uint64_t(count) * 4, 3.0f));
         int32_t* result = arena_.array<int32_t>(1);
         add("argmax (greedy token)", std::to_string(count),
             timeMicroseconds(
                 [&](int) { check(hip::kernels::argmax(values, count, result, nullptr), "argmax"); },
                 repeat_),
             4.0 * double(count), 0.0);
+        struct Sampling {
+            const char* name;
+            hip::kernels::SamplingParams params;
+        };
+        const Sampling samplings[] = {
+            {"sampling (T 0.8, top-k 40, top-p 0.95, min-p 0.05)", {0.8f, 40, 0.95f, 0.05f, 1.0f}},
+            {"sampling (T 1, min-p 0.05)", {1.0f, 0, 1.0f, 0.05f, 1.0f}},
+            {"sampling (T 1, top-p 0.95 of the whole vocabulary)", {1.0f, 0, 0.95f, 0.0f, 1.0f}},
+        };
+        for (const Sampling& sampling : samplings)
+            add(sampling.name, std::to_string(count),
+                timeMicroseconds(
+                    [&](int i) {
+                        check(hip::kernels::sampleToken(values, count, nullptr, 0, sampling.params,
+                                                        double(i % 97) / 97.0, result, nullptr),
+                              "sampling");
+                    },
+                    repeat_),
+                4.0 * double(count), 0.0);
     }
 
     void print() const {
@@ -544,6 +590,7 @@ int benchKernels(Arguments& args) {
         for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
             bench.matvec(type, 14336, 4096);
         bench.matvec(GgmlType::Q4_K, 4096, 4096);
+        bench.matvec(GgmlType::Q4_K, 1024, 4096);
         bench.matvec(GgmlType::Q4_K, 4096, 14336);
         bench.matvec(GgmlType::Q4_K, 128256, 4096);
         bench.matvec(GgmlType::Q4_1, 1536, 576);

@@ -5,11 +5,14 @@
 
 #include "hip/attention_config.h"
 #include "hip/attention_trace.h"
+#include "hip/generation.h"
 #include "hip/status.h"
 #include "quant/ggml_type.h"
+#include "runtime/sampler.h"
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -127,6 +130,17 @@ public:
                              const AttentionParams& params, Act out) = 0;
     // Copies an activation matrix to host memory (rows * cols floats, packed).
     virtual void copyToHost(Act x, float* dst) = 0;
+    // The next token from the logits in row 0 of `logits`, as runtime::pickToken picks it with
+    // `u` (the repetition penalty is applied to the row in place). This default copies the row
+    // to the host and picks there; a GPU backend picks on the device, so only the token comes
+    // back.
+    virtual Result<int32_t> sampleToken(Act logits, std::span<const int32_t> recent,
+                                        const SamplerOptions& options, double u) {
+        std::vector<float> host(size_t(logits.cols));
+        copyToHost(logits.rowRange(0, 1), host.data());
+        HIP_TRY(takeError());
+        return runtime::pickToken(host, recent, options, u);
+    }
 
     virtual BackendMemory memory() const { return {}; }
     // The first error since the last call in work that ran asynchronously (GPU launches and

@@ -173,9 +173,8 @@ uint64_t Transformer::scratchBytes() const {
     return scratch_ ? uint64_t(scratch_->floats()) * sizeof(float) : 0;
 }
 
-Status Transformer::forward(const std::vector<int32_t>& tokens, int64_t start,
-                            backend::KvCache& cache, bool allLogits, std::vector<float>& logits,
-                            const CancelToken& cancel) {
+Status Transformer::runLayers(const std::vector<int32_t>& tokens, int64_t start,
+                              backend::KvCache& cache, const CancelToken& cancel) {
     const int64_t n = int64_t(tokens.size());
     if (n == 0 || n > maxBatch_)
         return makeError(ErrorCode::InvalidArgument, "a forward pass takes 1.." +
@@ -218,21 +217,40 @@ Status Transformer::forward(const std::vector<int32_t>& tokens, int64_t start,
         b.matmul(gate, *layer.down, nullptr, ffnOut);
         b.addInPlace(hidden, ffnOut);
     }
+    return Status::ok();
+}
 
+backend::Act Transformer::headLogits(int64_t row, int64_t rows) {
     const backend::Weight& head = output_ ? *output_ : *tokenEmbedding_;
+    const backend::Act in = hidden_.rowRange(row, rows), out = normed_.rowRange(row, rows);
+    backend_.rmsNorm(in, *outputNorm_, config_.rmsEps, out);
+    const backend::Act result = logits_.rowRange(0, rows);
+    backend_.matmul(out, head, nullptr, result);
+    return result;
+}
+
+Status Transformer::forward(const std::vector<int32_t>& tokens, int64_t start,
+                            backend::KvCache& cache, bool allLogits, std::vector<float>& logits,
+                            const CancelToken& cancel) {
+    HIP_TRY(runLayers(tokens, start, cache, cancel));
+    const int64_t n = int64_t(tokens.size());
     const int64_t first = allLogits ? 0 : n - 1;
     const int64_t V = config_.vocabSize;
     logits.resize(size_t((n - first) * V));
     for (int64_t row = first; row < n; row += logits_.rows) {
         const int64_t rows = std::min(logits_.rows, n - row);
-        const backend::Act in = hidden.rowRange(row, rows), out = normed.rowRange(row, rows);
-        b.rmsNorm(in, *outputNorm_, config_.rmsEps, out);
-        const backend::Act result = logits_.rowRange(0, rows);
-        b.matmul(out, head, nullptr, result);
-        b.copyToHost(result, logits.data() + (row - first) * V);
+        backend_.copyToHost(headLogits(row, rows), logits.data() + (row - first) * V);
     }
     // Asynchronous backends report a failed launch here rather than at the next pass.
-    return b.takeError();
+    return backend_.takeError();
+}
+
+Result<backend::Act> Transformer::forwardLast(const std::vector<int32_t>& tokens, int64_t start,
+                                              backend::KvCache& cache, const CancelToken& cancel) {
+    HIP_TRY(runLayers(tokens, start, cache, cancel));
+    const backend::Act logits = headLogits(int64_t(tokens.size()) - 1, 1);
+    HIP_TRY(backend_.takeError());
+    return logits;
 }
 
 } // namespace hip::model

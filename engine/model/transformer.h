@@ -32,6 +32,11 @@ public:
     // `allLogits`) to `logits` (tokens x vocab, or vocab). Checks `cancel` between layers.
     Status forward(const std::vector<int32_t>& tokens, int64_t start, backend::KvCache& cache,
                    bool allLogits, std::vector<float>& logits, const CancelToken& cancel);
+    // Like forward, but leaves the logits of the last token in backend memory (one row of vocab
+    // logits, valid until the next pass), for Backend::sampleToken: decoding then copies a token
+    // to the host instead of the vocabulary.
+    Result<backend::Act> forwardLast(const std::vector<int32_t>& tokens, int64_t start,
+                                     backend::KvCache& cache, const CancelToken& cancel);
 
     // Sees every layer's queries and new keys (unrotated, before attention) of each forward
     // pass: evaluations read real attention inputs through it. Activations must be host memory
@@ -56,6 +61,12 @@ private:
     };
     Transformer(const ModelConfig& config, backend::Backend& backend, int32_t maxBatch);
     Status allocateScratch();
+    // Checks the tokens and runs them through every layer, leaving the hidden states in hidden_.
+    Status runLayers(const std::vector<int32_t>& tokens, int64_t start, backend::KvCache& cache,
+                     const CancelToken& cancel);
+    // The output norm and LM head of hidden_ rows [row, row + rows) (at most logits_.rows), into
+    // logits_.
+    backend::Act headLogits(int64_t row, int64_t rows);
 
     ModelConfig config_;
     backend::Backend& backend_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 namespace hip {
 
@@ -30,40 +31,86 @@ struct SessionState {
         return Status::ok();
     }
 
-    // Runs `tokens` after the cached ones in prefill-sized chunks; returns the logits of the last
-    // token (or of all of them).
-    Result<std::vector<float>> run(const std::vector<int32_t>& tokens, bool allLogits,
-                                   const CancelToken& cancel, const ProgressCallback& progress) {
+    // Creates the cache on first use and checks that `count` more tokens fit in it.
+    Status makeRoom(size_t count) {
         HIP_TRY(ensureCache());
-        const int64_t end = int64_t(cachedTokens.size() + tokens.size());
+        const int64_t end = int64_t(cachedTokens.size() + count);
         if (end > cache->capacity())
             return makeError(ErrorCode::InvalidArgument,
                              "the text needs " + std::to_string(end) +
                                  " tokens of context but the session holds " +
                                  std::to_string(cache->capacity()));
-        std::lock_guard lock(engine.computeMutex);
-        model::Transformer& model = *engine.transformer;
-        std::vector<float> logits, chunkLogits;
-        const size_t chunk = size_t(model.maxBatch());
+        return Status::ok();
+    }
+
+    // Runs `tokens` after the cached ones in prefill-sized chunks, each through `pass` (the
+    // forward pass of `part` at position `start`, which keeps what it needs of the logits). The
+    // caller holds the compute lock.
+    using ChunkPass = std::function<Status(const std::vector<int32_t>& part, int64_t start)>;
+    Status runChunks(const std::vector<int32_t>& tokens, const ProgressCallback& progress,
+                     const ChunkPass& pass) {
+        const size_t chunk = size_t(engine.transformer->maxBatch());
         for (size_t first = 0; first < tokens.size(); first += chunk) {
             if (progress) progress({"prefill", int64_t(first), int64_t(tokens.size())});
             const std::vector<int32_t> part(tokens.begin() + ptrdiff_t(first),
                                             tokens.begin() +
                                                 ptrdiff_t(std::min(tokens.size(), first + chunk)));
-            const Status status = model.forward(part, int64_t(cachedTokens.size()), *cache,
-                                                allLogits, chunkLogits, cancel);
+            const Status status = pass(part, int64_t(cachedTokens.size()));
             if (!status) {
                 cache->truncate(int64_t(cachedTokens.size()));
                 return status;
             }
             cachedTokens.insert(cachedTokens.end(), part.begin(), part.end());
+        }
+        if (progress) progress({"prefill", int64_t(tokens.size()), int64_t(tokens.size())});
+        return Status::ok();
+    }
+
+    // Runs `tokens` after the cached ones; returns the logits of the last token (or of all of
+    // them).
+    Result<std::vector<float>> run(const std::vector<int32_t>& tokens, bool allLogits,
+                                   const CancelToken& cancel, const ProgressCallback& progress) {
+        HIP_TRY(makeRoom(tokens.size()));
+        std::lock_guard lock(engine.computeMutex);
+        model::Transformer& model = *engine.transformer;
+        std::vector<float> logits, chunkLogits;
+        auto pass = [&](const std::vector<int32_t>& part, int64_t start) {
+            HIP_TRY(model.forward(part, start, *cache, allLogits, chunkLogits, cancel));
             if (allLogits)
                 logits.insert(logits.end(), chunkLogits.begin(), chunkLogits.end());
             else
                 logits.swap(chunkLogits);
-        }
-        if (progress) progress({"prefill", int64_t(tokens.size()), int64_t(tokens.size())});
+            return Status::ok();
+        };
+        HIP_TRY(runChunks(tokens, progress, pass));
         return logits;
+    }
+
+    // Runs `tokens` after the cached ones and samples the next token from the last one's logits
+    // where they lie (on a GPU only the token comes back). The logits are the shared scratch of
+    // the model, so sampling happens under the same lock as the pass.
+    Result<int32_t> runAndSample(const std::vector<int32_t>& tokens, runtime::Sampler& sampler,
+                                 const CancelToken& cancel) {
+        HIP_TRY(makeRoom(tokens.size()));
+        std::lock_guard lock(engine.computeMutex);
+        model::Transformer& model = *engine.transformer;
+        const size_t cachedBefore = cachedTokens.size();
+        backend::Act logits;
+        auto pass = [&](const std::vector<int32_t>& part, int64_t start) {
+            auto last = model.forwardLast(part, start, *cache, cancel);
+            HIP_TRY(last);
+            logits = *last;
+            return Status::ok();
+        };
+        HIP_TRY(runChunks(tokens, {}, pass));
+        auto token =
+            engine.backend->sampleToken(logits, cachedTokens, sampler.options(), sampler.draw());
+        if (!token) {
+            // An asynchronous backend reports a failed pass only here: forget its tokens.
+            cachedTokens.resize(cachedBefore);
+            cache->truncate(int64_t(cachedBefore));
+        }
+        return token;
     }
 
     // Keeps the longest cached prefix of `tokens` (at least one token is always left to run, so
@@ -102,30 +149,29 @@ struct SessionState {
         answer.stats.reusedTokens = int64_t(prompt.size() - todo.size());
         answer.stats.promptTokens = int64_t(todo.size());
 
+        const tok::Tokenizer& tokenizer = *engine.tokenizer;
+        runtime::Sampler sampler(options.sampler);
         const auto prefillStart = Clock::now();
-        auto logits = run(todo, false, cancel, {});
-        if (!logits) {
-            if (logits.status().code() == ErrorCode::Cancelled) {
+        auto sampled = runAndSample(todo, sampler, cancel);
+        if (!sampled) {
+            if (sampled.status().code() == ErrorCode::Cancelled) {
                 answer.stopReason = StopReason::Cancelled;
                 return answer;
             }
-            return logits.status();
+            return sampled.status();
         }
         const auto decodeStart = Clock::now();
         answer.stats.prefillSeconds =
             std::chrono::duration<double>(decodeStart - prefillStart).count();
 
-        const tok::Tokenizer& tokenizer = *engine.tokenizer;
-        runtime::Sampler sampler(options.sampler);
         tok::StreamingDecoder decoder(tokenizer);
-        std::vector<float> current = std::move(*logits);
         answer.stopReason = StopReason::MaxTokens;
         for (int32_t step = 0; step < options.maxTokens; ++step) {
             if (cancel.isCancelled()) {
                 answer.stopReason = StopReason::Cancelled;
                 break;
             }
-            const int32_t token = sampler.sample(current, cachedTokens);
+            const int32_t token = *sampled;
             if (tokenizer.isEndOfGeneration(token)) {
                 answer.stopReason = StopReason::EndOfTurn;
                 break;
@@ -141,18 +187,17 @@ struct SessionState {
                 answer.stopReason = StopReason::ContextFull;
                 break;
             }
-            if (step + 1 == options.maxTokens) break; // no logits needed after the last token
+            if (step + 1 == options.maxTokens) break; // no next token after the last one
             cache->attentionMass = &trace.mass;
-            auto next = run({token}, false, cancel, {});
+            sampled = runAndSample({token}, sampler, cancel);
             cache->attentionMass = nullptr;
-            if (!next) {
-                if (next.status().code() == ErrorCode::Cancelled) {
+            if (!sampled) {
+                if (sampled.status().code() == ErrorCode::Cancelled) {
                     answer.stopReason = StopReason::Cancelled;
                     break;
                 }
-                return next.status();
+                return sampled.status();
             }
-            current = std::move(*next);
             recordTrace(int64_t(cachedTokens.size()) - 1);
         }
         const std::string rest = decoder.flush();

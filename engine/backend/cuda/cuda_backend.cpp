@@ -1,7 +1,6 @@
 #include "backend/cuda/cuda_backend.h"
 
 #include "backend/cuda/cuda_check.h"
-#include "kernels/argmax.h"
 #include "kernels/attention_mass.h"
 #include "kernels/convert.h"
 #include "kernels/dequantize.h"
@@ -9,9 +8,11 @@
 #include "kernels/flash_decode.h"
 #include "kernels/kv_append.h"
 #include "kernels/matvec.h"
+#include "kernels/quantize_activations.h"
 #include "kernels/residual_add.h"
 #include "kernels/rms_norm.h"
 #include "kernels/rope.h"
+#include "kernels/sampling.h"
 #include "kernels/swiglu.h"
 
 #include <algorithm>
@@ -31,6 +32,8 @@ constexpr int64_t kMatvecMaxRows = 4;
 constexpr uint64_t kDequantTileBytes = 256ull << 20;
 // Step input rows allocated up front: decode never grows these buffers.
 constexpr int64_t kInitialInputRows = 4096;
+// Repetition-penalty ids the sampler's buffers hold from the start (the default window is 64).
+constexpr size_t kInitialPenalizedIds = 1024;
 
 // Interface calls, as the first word of their identity in a decode step.
 enum class Op : uint64_t { Embed = 1, RmsNorm, AddRmsNorm, Matmul, Add, Swiglu, Attention, Inputs };
@@ -56,6 +59,20 @@ uint64_t word(const Act& a) {
 
 kernels::Rows rows(const Act& a) {
     return {a.data, a.rows, a.cols, a.stride};
+}
+
+bool sameAct(const Act& a, const Act& b) {
+    return a.data == b.data && a.rows == b.rows && a.cols == b.cols && a.stride == b.stride;
+}
+
+// Whether the memory spans of a and b (first value to last) intersect.
+bool overlaps(const Act& a, const Act& b) {
+    if (!a.data || !b.data || a.rows == 0 || b.rows == 0) return false;
+    const auto begin = [](const Act& m) { return reinterpret_cast<uintptr_t>(m.data); };
+    const auto end = [](const Act& m) {
+        return reinterpret_cast<uintptr_t>(m.row(m.rows - 1) + m.cols);
+    };
+    return begin(a) < end(b) && begin(b) < end(a);
 }
 
 // The GPU handles exactly the formats the CPU reference can dequantize.
@@ -116,9 +133,10 @@ Status CudaBackend::initialize() {
     HIP_CUDA_TRY(cudaEventCreateWithFlags(&uploaded_, cudaEventDisableTiming), "cudaEventCreate");
     HIP_TRY(cublasStatus(cublasCreate(&cublas_), "cublasCreate"));
     HIP_TRY(cublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream"));
-    auto result = pool_.allocate(sizeof(int32_t), DeviceUse::Workspace, "the sampled token");
-    HIP_TRY(result);
-    argmaxResult_ = std::move(*result);
+    auto token = pool_.allocate(sizeof(int32_t), DeviceUse::Workspace, "the sampled token");
+    HIP_TRY(token);
+    sampledToken_ = std::move(*token);
+    HIP_TRY(reservePenalizedIds(kInitialPenalizedIds));
     HIP_TRY(reserveInputs(kInitialInputRows));
     return Status::ok();
 }
@@ -136,6 +154,11 @@ std::string CudaBackend::name() const {
 }
 
 void CudaBackend::submit(DecodeGraph::Launch launch) {
+    quantizedX_ = {};
+    enqueue(std::move(launch));
+}
+
+void CudaBackend::enqueue(DecodeGraph::Launch launch) {
     if (!error_.isOk()) return;
     if (graph_.recording()) {
         graph_.record(std::move(launch));
@@ -283,6 +306,7 @@ void CudaBackend::abandonStep() {
     graph_.abandon();
     stepMass_ = {};
     uploadedRows_ = -1; // a recorded upload never ran
+    quantizedX_ = {};   // nor a recorded quantization
 }
 
 void CudaBackend::embed(const Weight& table, const std::vector<int32_t>& tokens, Act out) {
@@ -362,15 +386,25 @@ void CudaBackend::matmul(Act x, const Weight& w, const Weight* bias, Act out) {
         const void* data = v.data;
         const GgmlType type = v.type;
         const int64_t rowBytes = int64_t(rowBytesOf(w)), outputs = v.rows, inputs = v.cols;
+        const uint8_t* quantized = nullptr;
+        if (kernels::matvecReadsQuantizedX(type)) {
+            auto held = quantizedInput(x);
+            if (!held) return fail(held.status());
+            quantized = *held;
+        }
+        const int64_t quantizedStride = kernels::quantizedRowBytes(inputs);
         for (int64_t r = 0; r < x.rows; ++r) {
             const float* in = x.row(r);
+            const void* inQuantized = quantized ? quantized + r * quantizedStride : nullptr;
             float* result = out.row(r);
-            submit([=](cudaStream_t s) {
-                return launched(
-                    kernels::matvec(data, type, rowBytes, outputs, inputs, in, b, result, s),
-                    "the matrix-vector kernel");
+            // The products write only `out`: x stays held quantized for the next product.
+            enqueue([=](cudaStream_t s) {
+                return launched(kernels::matvec(data, type, rowBytes, outputs, inputs, in,
+                                                inQuantized, b, result, s),
+                                "the matrix-vector kernel");
             });
         }
+        if (overlaps(out, quantizedX_)) quantizedX_ = {};
         return;
     }
     gemm(x, v, out);
@@ -378,6 +412,27 @@ void CudaBackend::matmul(Act x, const Weight& w, const Weight* bias, Act out) {
         submit([=](cudaStream_t s) {
             return launched(kernels::addBias(rows(out), b, s), "the bias kernel");
         });
+}
+
+// x quantized for the matrix-vector kernels over block formats. The buffer holds the last
+// activation quantized, and consecutive products often read the same x (q, k and v read the
+// normed x; so do gate and up): only the first queues the quantization. quantizedX_ is forgotten
+// by every other launch (submit), by a product writing over it (matmul), and when a decode
+// step's launches are dropped or have run (abandonStep, finishStep).
+Result<const uint8_t*> CudaBackend::quantizedInput(Act x) {
+    auto buffer =
+        xQuantized_.ensure(uint64_t(x.rows) * uint64_t(kernels::quantizedRowBytes(x.cols)));
+    HIP_TRY(buffer);
+    void* quantized = *buffer;
+    if (!sameAct(x, quantizedX_)) {
+        enqueue([=](cudaStream_t s) {
+            return launched(kernels::quantizeActivations(rows(x), quantized, s),
+                            "the activation quantization kernel");
+        });
+        // Held only if the launch was queued, not skipped after an error.
+        quantizedX_ = error_.isOk() ? x : Act{};
+    }
+    return static_cast<const uint8_t*>(quantized);
 }
 
 // out = x * W^T through cuBLAS. cuBLAS is column-major: out^T (W.rows x x.rows) = W * x^T, with W
@@ -622,6 +677,7 @@ Status CudaBackend::addMassToHost(const CudaKvCache& cache, std::vector<float>& 
 // back after it.
 Status CudaBackend::finishStep() {
     graph_.identify({pool_.generation()});
+    quantizedX_ = {}; // a graph that fails to run leaves it unwritten
     const StepMass mass = stepMass_;
     stepMass_ = {};
     if (!error_.isOk()) {
@@ -670,16 +726,47 @@ void CudaBackend::copyToHost(Act x, float* dst) {
     }
 }
 
-Result<int32_t> CudaBackend::argmax(Act logits) {
+// Grows the penalized-id buffers to hold `count` ids. Sampling waits for its kernel, so the
+// old ones are idle.
+Status CudaBackend::reservePenalizedIds(size_t count) {
+    const uint64_t bytes = count * sizeof(int32_t);
+    if (bytes <= penalizedIds_.bytes()) return Status::ok();
+    auto device = pool_.allocate(bytes, DeviceUse::Workspace, "the repetition penalty's token ids");
+    HIP_TRY(device);
+    auto host = PinnedBuffer::allocate(bytes);
+    HIP_TRY(host);
+    pool_.retire(std::move(penalizedIds_));
+    penalizedIds_ = std::move(*device);
+    hostPenalizedIds_ = std::move(*host);
+    return Status::ok();
+}
+
+Result<int32_t> CudaBackend::sampleToken(Act logits, std::span<const int32_t> recent,
+                                         const SamplerOptions& options, double u) {
     flushPendingAdd();
+    if (graph_.recording()) fail(finishStep());
     HIP_TRY(takeError());
-    int32_t* result = argmaxResult_.as<int32_t>();
-    HIP_CUDA_TRY(kernels::argmax(logits.data, logits.cols, result, stream_), "the argmax kernel");
-    int32_t index = 0;
-    HIP_CUDA_TRY(cudaMemcpyAsync(&index, result, sizeof index, cudaMemcpyDeviceToHost, stream_),
+    const std::span<const int32_t> penalized = runtime::penalizedTokens(recent, options);
+    HIP_TRY(reservePenalizedIds(penalized.size()));
+    int32_t* ids = penalizedIds_.as<int32_t>();
+    if (!penalized.empty()) {
+        std::copy(penalized.begin(), penalized.end(), hostPenalizedIds_.as<int32_t>());
+        HIP_CUDA_TRY(cudaMemcpyAsync(ids, hostPenalizedIds_.as<int32_t>(), penalized.size_bytes(),
+                                     cudaMemcpyHostToDevice, stream_),
+                     "uploading the penalized token ids");
+    }
+    const kernels::SamplingParams params{options.temperature, options.topK, options.topP,
+                                         options.minP, options.repetitionPenalty};
+    int32_t* device = sampledToken_.as<int32_t>();
+    HIP_CUDA_TRY(kernels::sampleToken(logits.data, logits.cols, ids, int32_t(penalized.size()),
+                                      params, u, device, stream_),
+                 "the sampling kernel");
+    int32_t token = 0;
+    HIP_CUDA_TRY(cudaMemcpyAsync(&token, device, sizeof token, cudaMemcpyDeviceToHost, stream_),
                  "copying the sampled token");
-    HIP_CUDA_TRY(cudaStreamSynchronize(stream_), "the argmax kernel");
-    return index;
+    HIP_CUDA_TRY(cudaStreamSynchronize(stream_), "sampling the next token");
+    pool_.releaseRetired();
+    return token;
 }
 
 Result<std::unique_ptr<Backend>> createCudaBackend(const CudaBackendOptions& options) {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace hip::backend {
@@ -55,26 +56,31 @@ public:
     Status attention(KvCache& cache, int32_t layer, int64_t start, Act q, Act k, Act v,
                      const AttentionParams& params, Act out) override;
     void copyToHost(Act x, float* dst) override;
+    // Samples on the device (kernels/sampling.h): only the token comes back.
+    Result<int32_t> sampleToken(Act logits, std::span<const int32_t> recent,
+                                const SamplerOptions& options, double u) override;
     BackendMemory memory() const override;
     Status takeError() override;
 
     const CudaDeviceInfo& device() const { return device_; }
     cudaStream_t stream() const { return stream_; }
     uint64_t graphReplays() const { return graph_.replays(); }
-    // Greedy sampling on the device: the index of the largest value of row 0 of `logits`.
-    Result<int32_t> argmax(Act logits);
     // The prefill attention tile shape (benchmarks compare them).
     void setPrefillTile(kernels::PrefillTile tile) { prefillTile_ = tile; }
 
 private:
     explicit CudaBackend(const CudaDeviceInfo& device, const CudaBackendOptions& options)
         : device_(device), options_(options), xHalf_(pool_, "matrix-product operands"),
-          weightHalf_(pool_, "dequantized weight tiles"), qHalf_(pool_, "rotated queries") {}
+          weightHalf_(pool_, "dequantized weight tiles"), qHalf_(pool_, "rotated queries"),
+          xQuantized_(pool_, "quantized activations") {}
     Status initialize();
 
     // Runs `launch` on the stream now, or records it while a decode step is being recorded. After
-    // a failure nothing more runs until the error is taken.
+    // a failure nothing more runs until the error is taken. submit also forgets the activation
+    // held quantized (the launch may write it); enqueue, for the matrix-vector products and the
+    // quantization itself, keeps it.
     void submit(DecodeGraph::Launch launch);
+    void enqueue(DecodeGraph::Launch launch);
     void fail(const Status& status) {
         if (error_.isOk() && !status.isOk()) error_ = status;
     }
@@ -84,6 +90,7 @@ private:
     }
     void flushPendingAdd();
     void gemm(Act x, const WeightView& w, Act out);
+    Result<const uint8_t*> quantizedInput(Act x);
     Status reserveInputs(int64_t rowCount);
     Status uploadTokens(const std::vector<int32_t>& tokens);
     Status uploadPositions(int64_t start, int64_t rows);
@@ -97,6 +104,7 @@ private:
     Status finishStep();
     void abandonStep();
     Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);
+    Status reservePenalizedIds(size_t count);
 
     CudaDeviceInfo device_;
     CudaBackendOptions options_;
@@ -128,10 +136,16 @@ private:
     Act pendingX_, pendingY_;
 
     Workspace xHalf_, weightHalf_, qHalf_;
+    // The matrix-vector products' quantized x, and the activation it holds (none: data null).
+    Workspace xQuantized_;
+    Act quantizedX_;
     std::vector<std::unique_ptr<DeviceRopeTables>> ropes_;
     int64_t maxCapacity_ = 0;
     PinnedBuffer hostCopy_; // staging for copyToHost and the attention mass
-    DeviceAllocation argmaxResult_;
+    // Sampling: the token it picks, and the ids the repetition penalty applies to (uploaded from
+    // the pinned mirror); both sized at creation for the usual windows.
+    DeviceAllocation sampledToken_, penalizedIds_;
+    PinnedBuffer hostPenalizedIds_;
 };
 
 // Creates the backend on the device options.device names (or the default one).
