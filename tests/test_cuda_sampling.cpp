@@ -5,6 +5,7 @@
 // Skipped when there is no GPU.
 
 #include "test_cuda_support.h"
+#include "test_support.h"
 
 #include "kernels/sampling.h"
 #include "runtime/sampler.h"
@@ -66,18 +67,6 @@ private:
     int32_t* ids_ = nullptr;
     int32_t* token_ = nullptr;
 };
-
-SamplerOptions options(float temperature, int32_t topK, float topP, float minP,
-                       float penalty = 1.0f, int32_t window = 64) {
-    SamplerOptions o;
-    o.temperature = temperature;
-    o.topK = topK;
-    o.topP = topP;
-    o.minP = minP;
-    o.repetitionPenalty = penalty;
-    o.repetitionWindow = window;
-    return o;
-}
 
 // Whether the CPU's cumulative probability at `token` is within `margin` of the pick's target,
 // u * the kept mass: the two sum probabilities in different orders, so near a boundary either
@@ -198,8 +187,8 @@ void TestCudaSampling::matchesCpuPick() {
             id = std::uniform_int_distribution<int32_t>(-3, vocabulary + 3)(random_);
         recent.push_back(recent[5]);
         for (int draw = 0; draw < 16; ++draw) {
-            const SamplerOptions o =
-                options(any(temperatures), any(topKs), any(topPs), any(minPs), any(penalties), 32);
+            const SamplerOptions o = hiptest::samplerOptions(
+                any(temperatures), any(topKs), any(topPs), any(minPs), any(penalties), 32);
             double u = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
             if (draw == 0) u = 0.0;
             if (draw == 1) u = std::nextafter(1.0, 0.0);
@@ -223,7 +212,7 @@ void TestCudaSampling::greedyIsArgmax() {
             }
             const std::vector<int32_t> recent = {int32_t(vocabulary / 3), 0, 0};
             for (float penalty : {1.0f, 1.5f}) {
-                const SamplerOptions o = options(0.0f, 40, 0.95f, 0.05f, penalty);
+                const SamplerOptions o = hiptest::samplerOptions(0.0f, 40, 0.95f, 0.05f, penalty);
                 std::vector<float> gpu = logits, cpu = logits;
                 const int32_t token = row.sample(gpu, recent, o, 0.5);
                 pickToken(cpu, recent, o, 0.5); // only for the penalized logits
@@ -244,7 +233,7 @@ void TestCudaSampling::penaltyAppliesOncePerToken() {
     for (int i = 0; i < 3000; ++i)
         recent.push_back(std::uniform_int_distribution<int32_t>(0, 300)(random_));
     for (int32_t window : {1, 4, 11, 4000}) {
-        const SamplerOptions o = options(0.8f, 40, 0.95f, 0.05f, 1.7f, window);
+        const SamplerOptions o = hiptest::samplerOptions(0.8f, 40, 0.95f, 0.05f, 1.7f, window);
         std::vector<float> gpu = logits, cpu = logits;
         row.sample(gpu, recent, o, 0.25);
         pickToken(cpu, recent, o, 0.25);
@@ -265,7 +254,8 @@ void TestCudaSampling::tiesRankById() {
             for (int32_t topK : {0, 1, 3, 40, 2000})
                 for (float minP : {0.0f, 0.5f})
                     for (double u : {0.0, 0.3137, 0.5519, 0.9999})
-                        compareWithCpu(row, flat, {}, options(1.0f, topK, 0.95f, minP), u,
+                        compareWithCpu(row, flat, {},
+                                       hiptest::samplerOptions(1.0f, topK, 0.95f, minP), u,
                                        comparison);
             if (!comparison.failures.isEmpty()) QFAIL(qPrintable(comparison.failures.join("\n")));
             QCOMPARE(comparison.nearBoundary, 0);
@@ -277,7 +267,8 @@ void TestCudaSampling::tiesRankById() {
         Comparison comparison;
         for (int32_t topK : {1, 5, 49, 50, 51})
             for (double u : {0.0, 0.41, 0.77, 0.9999})
-                compareWithCpu(row, plateau, {}, options(0.9f, topK, 1.0f, 0.0f), u, comparison);
+                compareWithCpu(row, plateau, {}, hiptest::samplerOptions(0.9f, topK, 1.0f, 0.0f), u,
+                               comparison);
         if (!comparison.failures.isEmpty()) QFAIL(qPrintable(comparison.failures.join("\n")));
         QCOMPARE(comparison.nearBoundary, 0);
     }
@@ -292,8 +283,10 @@ void TestCudaSampling::nanLogitsAreNeverChosen() {
     std::vector<float> logits = randomValues(size_t(vocabulary), random_, 1.0f);
     for (size_t i = 0; i < logits.size(); i += 5)
         logits[i] = nan;
-    for (const SamplerOptions& o : {options(0.0f, 40, 1.0f, 0.0f), options(1.0f, 0, 1.0f, 0.0f),
-                                    options(1.0f, 40, 0.9f, 0.05f), options(2.0f, 0, 0.95f, 0.0f)})
+    for (const SamplerOptions& o : {hiptest::samplerOptions(0.0f, 40, 1.0f, 0.0f),
+                                    hiptest::samplerOptions(1.0f, 0, 1.0f, 0.0f),
+                                    hiptest::samplerOptions(1.0f, 40, 0.9f, 0.05f),
+                                    hiptest::samplerOptions(2.0f, 0, 0.95f, 0.0f)})
         for (double u : {0.0, 0.5, 0.9999}) {
             std::vector<float> copy = logits;
             const int32_t token = row.sample(copy, {}, o, u);
@@ -301,9 +294,9 @@ void TestCudaSampling::nanLogitsAreNeverChosen() {
             QVERIFY(!std::isnan(logits[size_t(token)]));
         }
     std::vector<float> allNan(size_t(vocabulary), nan);
-    QCOMPARE(row.sample(allNan, {}, options(0.0f, 40, 1.0f, 0.0f), 0.5), 0);
+    QCOMPARE(row.sample(allNan, {}, hiptest::samplerOptions(0.0f, 40, 1.0f, 0.0f), 0.5), 0);
     allNan.assign(size_t(vocabulary), nan);
-    QCOMPARE(row.sample(allNan, {}, options(1.0f, 40, 0.9f, 0.05f), 0.5), 0);
+    QCOMPARE(row.sample(allNan, {}, hiptest::samplerOptions(1.0f, 40, 0.9f, 0.05f), 0.5), 0);
 }
 
 // Fixed-point sums: the same inputs give the same token every time, also at a boundary.
@@ -311,8 +304,9 @@ void TestCudaSampling::repeatsRunToRun() {
     const int vocabulary = 128256;
     DeviceRow row{size_t(vocabulary)};
     const std::vector<float> logits = randomValues(size_t(vocabulary), random_, 2.0f);
-    for (const SamplerOptions& o : {options(1.0f, 0, 0.95f, 0.0f), options(0.8f, 40, 0.9f, 0.05f),
-                                    options(1.2f, 0, 1.0f, 0.01f)})
+    for (const SamplerOptions& o : {hiptest::samplerOptions(1.0f, 0, 0.95f, 0.0f),
+                                    hiptest::samplerOptions(0.8f, 40, 0.9f, 0.05f),
+                                    hiptest::samplerOptions(1.2f, 0, 1.0f, 0.01f)})
         for (double u : {0.123456789, 0.5, 0.987654321}) {
             std::vector<float> copy = logits;
             const int32_t first = row.sample(copy, {}, o, u);
@@ -330,9 +324,10 @@ void TestCudaSampling::backendSamplesLikeCpu() {
     const int vocabulary = 49157;
     const hip::backend::Act row = side.empty(1, vocabulary);
     const hip::backend::Act second = side.empty(2, vocabulary).rowRange(1, 1);
-    for (SamplerOptions o :
-         {options(0.0f, 40, 0.95f, 0.05f, 1.1f), options(0.8f, 40, 0.95f, 0.05f),
-          options(1.0f, 0, 0.95f, 0.0f, 1.2f, 3000), options(1.3f, 0, 1.0f, 0.02f, 1.05f, 16)}) {
+    for (SamplerOptions o : {hiptest::samplerOptions(0.0f, 40, 0.95f, 0.05f, 1.1f),
+                             hiptest::samplerOptions(0.8f, 40, 0.95f, 0.05f),
+                             hiptest::samplerOptions(1.0f, 0, 0.95f, 0.0f, 1.2f, 3000),
+                             hiptest::samplerOptions(1.3f, 0, 1.0f, 0.02f, 1.05f, 16)}) {
         o.seed = 99;
         hip::runtime::Sampler gpuDraws(o), cpuDraws(o);
         std::vector<int32_t> recent(2000);

@@ -82,18 +82,6 @@ std::vector<float> mixedLogits(uint64_t seed, size_t count) {
     return logits;
 }
 
-hip::SamplerOptions samplerOptions(float temperature, int32_t topK, float topP, float minP,
-                                   float penalty = 1.0f, int32_t window = 64) {
-    hip::SamplerOptions o;
-    o.temperature = temperature;
-    o.topK = topK;
-    o.topP = topP;
-    o.minP = minP;
-    o.repetitionPenalty = penalty;
-    o.repetitionWindow = window;
-    return o;
-}
-
 int32_t pick(std::vector<float> logits, const hip::SamplerOptions& options, double u,
              std::vector<int32_t> recent = {}) {
     return hip::runtime::pickToken(logits, recent, options, u);
@@ -428,53 +416,55 @@ void TestEngine::reportsDeviceAndDocumentBudget() {
 // Hand-made logits whose probabilities are known: each option keeps the documented candidates.
 void TestEngine::pickTokenFollowsOptions() {
     using hip::runtime::penalizedTokens;
-    const auto greedy = samplerOptions(0.0f, 40, 0.95f, 0.05f);
+    const auto greedy = hiptest::samplerOptions(0.0f, 40, 0.95f, 0.05f);
     QCOMPARE(pick({1, 5, 3, 5}, greedy, 0.9), 1); // the first largest
     // The penalty divides positive logits, multiplies negative ones, once per distinct token.
-    auto penalized = samplerOptions(0.0f, 40, 0.95f, 0.05f, 2.0f);
+    auto penalized = hiptest::samplerOptions(0.0f, 40, 0.95f, 0.05f, 2.0f);
     QCOMPARE(pick({1, 5, 2, 2.6f}, penalized, 0.0, {1}), 3);
     QCOMPARE(pick({1, 5, 2, 2.4f}, penalized, 0.0, {1, 1, 1}), 1);
     std::vector<float> logits = {4, -1, 3};
     const std::vector<int32_t> recent = {0, 1, 0, -5, 99};
     hip::runtime::pickToken(logits, recent, penalized, 0.0);
     QCOMPARE(logits, (std::vector<float>{2, -2, 3}));
-    QCOMPARE(pick({1, 5, 3, 4}, samplerOptions(0.0f, 0, 1, 0, 2.0f, 2), 0.0, {1, 0, 2}), 1);
-    QCOMPARE(penalizedTokens(recent, samplerOptions(1, 0, 1, 0, 2.0f, 2)).size(), size_t(2));
-    QVERIFY(penalizedTokens(recent, samplerOptions(1, 0, 1, 0, 1.0f)).empty());
-    QVERIFY(penalizedTokens(recent, samplerOptions(1, 0, 1, 0, 2.0f, 0)).empty());
+    QCOMPARE(pick({1, 5, 3, 4}, hiptest::samplerOptions(0.0f, 0, 1, 0, 2.0f, 2), 0.0, {1, 0, 2}),
+             1);
+    QCOMPARE(penalizedTokens(recent, hiptest::samplerOptions(1, 0, 1, 0, 2.0f, 2)).size(),
+             size_t(2));
+    QVERIFY(penalizedTokens(recent, hiptest::samplerOptions(1, 0, 1, 0, 1.0f)).empty());
+    QVERIFY(penalizedTokens(recent, hiptest::samplerOptions(1, 0, 1, 0, 2.0f, 0)).empty());
 
     // Probabilities 0.5, 0.3, 0.2 at temperature 1, listed out of order.
     const std::vector<float> known = {std::log(0.3f), std::log(0.2f), std::log(0.5f)};
-    const auto plain = samplerOptions(1.0f, 0, 1.0f, 0.0f);
+    const auto plain = hiptest::samplerOptions(1.0f, 0, 1.0f, 0.0f);
     QCOMPARE(pick(known, plain, 0.0), 2);
     QCOMPARE(pick(known, plain, 0.49), 2);
     QCOMPARE(pick(known, plain, 0.51), 0);
     QCOMPARE(pick(known, plain, 0.79), 0);
     QCOMPARE(pick(known, plain, 0.81), 1);
     // Top-k keeps the k largest, whose softmax is then 0.625 and 0.375.
-    QCOMPARE(pick(known, samplerOptions(1.0f, 1, 1.0f, 0.0f), 0.99), 2);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.6), 2);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.99), 0);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 1, 1.0f, 0.0f), 0.99), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.6), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.99), 0);
     // Top-p stops at the first candidate whose cumulative probability reaches it.
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 0.6f, 0.0f), 0.99), 0);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 0.6f, 0.0f), 0.6), 2);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 0.4f, 0.0f), 0.99), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 0.6f, 0.0f), 0.99), 0);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 0.6f, 0.0f), 0.6), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 0.4f, 0.0f), 0.99), 2);
     // Min-p drops candidates below minP times the top probability; the top one always stays.
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 0.5f), 0.99), 0);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 0.3f), 0.99), 1);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 0.7f), 0.99), 2);
-    QCOMPARE(pick(known, samplerOptions(1.0f, 0, 1.0f, 2.0f), 0.99), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 1.0f, 0.5f), 0.99), 0);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 1.0f, 0.3f), 0.99), 1);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 1.0f, 0.7f), 0.99), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(1.0f, 0, 1.0f, 2.0f), 0.99), 2);
     // A lower temperature sharpens: at 0.5 the probabilities are 25/38, 9/38, 4/38.
-    QCOMPARE(pick(known, samplerOptions(0.5f, 0, 1.0f, 0.0f), 0.6), 2);
-    QCOMPARE(pick(known, samplerOptions(0.5f, 0, 1.0f, 0.0f), 0.7), 0);
+    QCOMPARE(pick(known, hiptest::samplerOptions(0.5f, 0, 1.0f, 0.0f), 0.6), 2);
+    QCOMPARE(pick(known, hiptest::samplerOptions(0.5f, 0, 1.0f, 0.0f), 0.7), 0);
     // Equal logits rank by token id.
-    QCOMPARE(pick({2, 7, 7, 7}, samplerOptions(1.0f, 1, 1.0f, 0.0f), 0.99), 1);
-    QCOMPARE(pick({2, 7, 7, 7}, samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.99), 2);
-    QCOMPARE(pick({2, 7, 7, 7}, samplerOptions(1.0f, 0, 1.0f, 0.5f), 0.4), 2);
+    QCOMPARE(pick({2, 7, 7, 7}, hiptest::samplerOptions(1.0f, 1, 1.0f, 0.0f), 0.99), 1);
+    QCOMPARE(pick({2, 7, 7, 7}, hiptest::samplerOptions(1.0f, 2, 1.0f, 0.0f), 0.99), 2);
+    QCOMPARE(pick({2, 7, 7, 7}, hiptest::samplerOptions(1.0f, 0, 1.0f, 0.5f), 0.4), 2);
 }
 
 void TestEngine::samplerDrawsAreSeeded() {
-    auto options = samplerOptions(0.8f, 40, 0.95f, 0.05f);
+    auto options = hiptest::samplerOptions(0.8f, 40, 0.95f, 0.05f);
     options.seed = 7;
     hip::runtime::Sampler a(options), b(options);
     for (int i = 0; i < 100; ++i) {
@@ -499,21 +489,21 @@ void TestEngine::backendSamplingKeepsSeededTokens() {
         std::vector<int32_t> tokens;
     };
     const std::vector<Case> cases = {
-        {seeded(samplerOptions(0.0f, 40, 0.95f, 0.05f), 1),
+        {seeded(hiptest::samplerOptions(0.0f, 40, 0.95f, 0.05f), 1),
          {886, 470, 60, 693, 32, 347, 432, 302, 333, 540, 242, 586}},
-        {seeded(samplerOptions(0.0f, 40, 0.95f, 0.05f, 1.3f), 1),
+        {seeded(hiptest::samplerOptions(0.0f, 40, 0.95f, 0.05f, 1.3f), 1),
          {886, 470, 60, 693, 32, 347, 432, 302, 333, 540, 242, 586}},
-        {seeded(samplerOptions(0.8f, 40, 0.95f, 0.05f), 7),
+        {seeded(hiptest::samplerOptions(0.8f, 40, 0.95f, 0.05f), 7),
          {882, 89, 524, 582, 686, 984, 252, 252, 305, 627, 114, 813}},
-        {seeded(samplerOptions(1.0f, 0, 1.0f, 0.0f), 11),
+        {seeded(hiptest::samplerOptions(1.0f, 0, 1.0f, 0.0f), 11),
          {601, 719, 632, 950, 28, 41, 150, 277, 427, 769, 362, 311}},
-        {seeded(samplerOptions(1.5f, 0, 0.9f, 0.0f), 12),
+        {seeded(hiptest::samplerOptions(1.5f, 0, 0.9f, 0.0f), 12),
          {712, 865, 746, 618, 840, 28, 663, 762, 532, 202, 264, 564}},
-        {seeded(samplerOptions(1.2f, 0, 1.0f, 0.1f), 13),
+        {seeded(hiptest::samplerOptions(1.2f, 0, 1.0f, 0.1f), 13),
          {42, 476, 995, 840, 240, 187, 203, 731, 325, 195, 370, 959}},
-        {seeded(samplerOptions(0.7f, 5, 1.0f, 0.0f, 1.1f, 8), 14),
+        {seeded(hiptest::samplerOptions(0.7f, 5, 1.0f, 0.0f, 1.1f, 8), 14),
          {824, 774, 798, 650, 450, 898, 674, 563, 565, 663, 274, 917}},
-        {seeded(samplerOptions(2.0f, 100, 0.5f, 0.02f, 1.2f, 16), 15),
+        {seeded(hiptest::samplerOptions(2.0f, 100, 0.5f, 0.02f, 1.2f, 16), 15),
          {456, 366, 896, 569, 264, 477, 156, 653, 184, 62, 328, 32}},
     };
     constexpr int64_t kVocabulary = 1000;

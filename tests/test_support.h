@@ -1,5 +1,8 @@
 #pragma once
-// Shared helpers for the test suites: where the default model and the test data live.
+// Shared helpers for the test suites: where the default model and the test data live, sampler
+// options in one call.
+
+#include <hip/generation.h>
 
 #include <QString>
 #include <QtTest>
@@ -20,6 +23,18 @@ inline std::filesystem::path dataDir() {
 inline std::filesystem::path defaultModelPath() {
     if (const char* env = std::getenv("HIPREADER_MODEL"); env && *env) return env;
     return sourceDir() / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
+}
+
+inline hip::SamplerOptions samplerOptions(float temperature, int32_t topK, float topP, float minP,
+                                          float penalty = 1.0f, int32_t window = 64) {
+    hip::SamplerOptions o;
+    o.temperature = temperature;
+    o.topK = topK;
+    o.topP = topP;
+    o.minP = minP;
+    o.repetitionPenalty = penalty;
+    o.repetitionWindow = window;
+    return o;
 }
 
 } // namespace hiptest
