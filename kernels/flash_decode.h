@@ -15,10 +15,12 @@ struct DecodeAttention {
     float scale = 1.0f;              // softmax scale
     const int32_t* length = nullptr; // device memory: keys [0, *length) are attended
     int32_t splits = 1;              // key ranges (see decodeSplits)
-    float* partials = nullptr;       // heads * splits * (headDim + 2) floats of scratch
-    int* rangesDone = nullptr;       // kv.kvHeads counters, zero before the first call (and after)
-    float* out = nullptr;            // heads * headDim
-    float* logSumExp = nullptr;      // optional, per head: log2 of sum_j 2^(score_j * log2 e)
+    // heads * splits * (headDim + 2) floats of scratch, 16-byte aligned: the partial outputs,
+    // then their (max, sum) pairs
+    float* partials = nullptr;
+    int* rangesDone = nullptr;  // kv.kvHeads counters, zero before the first call (and after)
+    float* out = nullptr;       // heads * headDim
+    float* logSumExp = nullptr; // optional, per head: log2 of sum_j 2^(score_j * log2 e)
 };
 
 // Key ranges for a cache layer (kvHeads x capacity, head dim and type as in `kv`): one wave of

@@ -251,8 +251,7 @@ cudaError_t launchTile(const PrefillAttention& a, PrefillTile tile, cudaStream_t
 cudaError_t flashPrefill(const PrefillAttention& a, cudaStream_t stream, PrefillTile tile) {
     if (a.rows == 0) return cudaSuccess;
     const int32_t d = a.kv.headDim;
-    if (a.heads % a.kv.kvHeads != 0 || a.out.stride % 2 != 0)
-        return cudaErrorInvalidValue;
+    if (a.heads % a.kv.kvHeads != 0 || a.out.stride % 2 != 0) return cudaErrorInvalidValue;
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_HALF16(a.kv.type, {
         HIP_DISPATCH_HEAD_DIM(d, result = launchTile<Elem, kHeadDim>(a, tile, stream));

@@ -44,8 +44,9 @@ cudaError_t appendKv(Rows k, Rows v, const int32_t* positions, const RopeTables&
     if (layer.headDim % 2 != 0 || rope.dims > layer.headDim || rope.dims % 2 != 0)
         return cudaErrorInvalidValue;
     const dim3 grid(unsigned(k.rows), unsigned(layer.kvHeads));
-    HIP_DISPATCH_HALF16(layer.type, appendKernel<Elem><<<grid, unsigned(layer.headDim / 2), 0,
-                                                         stream>>>(k, v, positions, rope, layer));
+    HIP_DISPATCH_HALF16(
+        layer.type, appendKernel<Elem>
+        <<<grid, unsigned(layer.headDim / 2), 0, stream>>>(k, v, positions, rope, layer));
     return cudaGetLastError();
 }
 

@@ -3,6 +3,8 @@
 #include "kernels/quant_blocks.cuh"
 #include "kernels/quantize_activations.h"
 
+#include <type_traits>
+
 // Decoding reads every weight once per token, so this kernel must stream the weights at memory
 // speed with few instructions per weight.
 //
@@ -14,7 +16,8 @@
 // exact integer products and sums. The scales then apply in fp32 once per piece and sub-block;
 // an offset (a minimum, or a bias such as Q4_0's 8) multiplies the sum of the quantized x over
 // the same values, which the quantization kernel stores (per 16 and per 32 values) or a thread
-// forms with a dp4a against ones (Q6_K). Float weights multiply fp32 x.
+// forms with a dp4a against -32s (Q6_K: the sum its dp4a chain starts from, formed once for all
+// the rows). Float weights multiply fp32 x.
 //
 // A warp takes kRowsPerWarp rows; each thread takes "pieces" of every row (the same columns in
 // each): it issues the loads of kPiecesPerStep pieces of all the rows before using any, reads
@@ -25,8 +28,10 @@
 //   - Q4_K, Q5_K: 16 bytes of quants (16 values of each of two sub-blocks) and the super-block's
 //     scales, in 16-byte loads; eight threads per super-block.
 //   - Q8_0: a quarter block (eight quants), four threads per block.
-//   - Q6_K: one word of the low bits (four values of each of two chunks), 32 threads per
-//     super-block; the unaligned words come together by shuffles.
+//   - Q6_K (a loop of its own, matvecQ6K, same rows and steps): eight values of each of the four
+//     chunks of a half super-block (8 bytes of each ql run and of qh, as three aligned words each,
+//     and the four chunks' scales), eight threads per super-block. A thread's pieces lie 840 bytes
+//     apart, so their alignment is fixed and their addresses advance by a constant.
 //   - Q4_0, Q4_1, Q5_0, Q5_1: a block.
 // Q8_0, Q4_0, Q5_0 and Q6_K blocks are only 2-byte aligned (34, 18, 22 and 210 bytes): their
 // words are read as aligned words and joined by funnel shifts. The aligned words stay inside the
@@ -49,6 +54,15 @@ struct Input {
 };
 
 constexpr uint32_t kLowNibbles = 0x0F0F0F0Fu;
+constexpr uint32_t kMinus32s = 0xE0E0E0E0u; // four int8 -32s, for dp4a
+
+// The low nibbles of `low` with the high nibbles of `high`: one bit select (lop3), written out so
+// that the compiler does not fold the masks of `high` into it.
+__device__ __forceinline__ uint32_t lowNibblesOver(uint32_t low, uint32_t high) {
+    uint32_t out;
+    asm("lop3.b32 %0, %1, %2, %3, 0xE4;" : "=r"(out) : "r"(low), "r"(high), "r"(kLowNibbles));
+    return out;
+}
 
 // A 2-byte-aligned address as the aligned word at or below it and the right shift (0 or 16 bits)
 // that a funnel shift of two such words needs to give the four bytes from the address.
@@ -405,67 +419,104 @@ template <> struct Piece<Format<GgmlType::Q5_K>> {
     }
 };
 
+// ---- Q6_K, in a loop of its own (matvecQ6K below).
+
+// Pieces per step of the Q6_K loop (H200, 14336x4096: 1 piece 21.7 us, 2 pieces 21.1 us,
+// 3 pieces 24.3 us).
+constexpr int kQ6KPiecesPerStep = kPiecesPerStep;
+
 // ql[128], qh[64], scales[16] (int8), d: 210 bytes at 2-byte alignment; quants carry a +32 bias.
 // Value l (0..31) of chunk r (0..3) of half h: low (r < 2) or high nibble of
 // ql[64h + 32(r % 2) + l], bits 2r..2r+1 of qh[32h + l], scale scales[8h + 2r + l / 16].
-// Piece k (0..31) of a super-block is word k of ql, read by lane k: half h = k / 16, chunk
-// r = k / 8 % 2 (low nibbles) and r + 2 (high nibbles), values 4i..4i+3, i = k % 8; its qh word
-// is 8h + i. Each lane loads one aligned word of ql and one of qh and the lanes' words join by
-// shuffles, so a warp's loads cover the super-block once.
-template <> struct Piece<Format<GgmlType::Q6_K>> {
-    static constexpr int kValues = 8;
+// Piece k (0..7) of a super-block is values 8i..8i+7 (i = k % 4) of the four chunks of half
+// h = k / 4: 8 bytes of each ql run (chunks 0 and 2, 1 and 3) and of qh, each read as three
+// aligned words and joined by funnel shifts, and the four chunks' scales. Each four values come
+// together as six-bit quants in one bit select (low nibbles from ql, bits 4-5 from qh with bits
+// 6-7 clear) and meet their x in a dp4a that starts from -32 * sum(x): the bias, formed once for
+// all the rows by a dp4a against -32s.
+struct Q6KPiece {
+    static constexpr int kBytes = 210;
     struct Raw {
-        uint32_t ql, qh, d, shift;
-        int scLow, scHigh;
+        // Aligned words from ql[64h + 8i], ql[64h + 32 + 8i] and qh[32h + 8i].
+        uint32_t run0[3], run1[3], qh[3];
+        int scale[4]; // scales[8h + 2r + i / 2]
+        uint32_t d;
+    };
+    // Where one row's piece k of a super-block lies; `shift` joins its aligned words.
+    struct Where {
+        const uint32_t* runs; // run0; run1 is 8 words further
+        const uint32_t* qh;
+        const int8_t* scales;
+        const uint8_t* d;
+        uint32_t shift;
     };
     struct X {
-        uint32_t lo, hi; // x of the low- and high-nibble values
-        float dLow, dHigh;
-        int biasLow, biasHigh; // -32 * sum(q) over each
+        uint2 q[4]; // values 8i..8i+7 of chunk 4h + r of the super-block
+        float d[4];
+        int bias[4]; // -32 * sum(q) over them
     };
-    __device__ static void load(const uint8_t* row, unsigned p, Raw& raw) {
-        const uint8_t* b = row + (p / 32) * 210;
-        const unsigned k = p % 32, half = k / 16, r = k / 8 % 2;
-        const uint32_t* w = alignedWords(b);
-        raw.shift = shiftOf(b);
-        raw.ql = w[k];
-        // Aligned qh words 0..16 on lanes 0..16 (word 16 completes word 15 when unaligned).
-        raw.qh = w[32 + min(k, 16u)];
-        const unsigned scale = 192 + 8 * half + 2 * r + k % 8 / 4;
-        raw.scLow = int(static_cast<int8_t>(b[scale]));
-        raw.scHigh = int(static_cast<int8_t>(b[scale + 4]));
-        raw.d = load16(b + 208);
+
+    __device__ static Where where(const uint8_t* superBlock, unsigned k) {
+        const unsigned half = k / 4, i = k % 4;
+        // Rows start at even addresses: a super-block is 4-byte aligned or 2 bytes past.
+        const unsigned misaligned = unsigned(reinterpret_cast<uintptr_t>(superBlock)) & 2u;
+        const uint8_t* words = superBlock - misaligned;
+        uint32_t shift = misaligned * 8;
+        asm("" : "+r"(shift)); // kept in a register, not recomputed from the row in the loop
+        return {reinterpret_cast<const uint32_t*>(words + 64 * half + 8 * i),
+                reinterpret_cast<const uint32_t*>(words + 128 + 32 * half + 8 * i),
+                reinterpret_cast<const int8_t*>(superBlock + 192 + 8 * half + i / 2),
+                superBlock + 208, shift};
     }
-    __device__ static X loadX(const Input& x, unsigned p) {
-        const unsigned k = p % 32, half = k / 16, r = k / 8 % 2;
-        const unsigned chunk = 8 * (p / 32) + 4 * half + r;
-        const unsigned first = 32 * chunk + 4 * (k % 8);
-        const uint32_t lo = *reinterpret_cast<const uint32_t*>(x.q + first);
-        const uint32_t hi = *reinterpret_cast<const uint32_t*>(x.q + first + 64);
-        return {lo,
-                hi,
-                chunkScale(x, chunk),
-                chunkScale(x, chunk + 2),
-                -32 * dot4(lo, 0x01010101u, 0),
-                -32 * dot4(hi, 0x01010101u, 0)};
+    // The piece `offset` bytes (a multiple of 4) after `at`.
+    __device__ static void load(const Where& at, int offset, Raw& raw) {
+        const uint32_t* runs = at.runs + offset / 4;
+        const uint32_t* qh = at.qh + offset / 4;
+#pragma unroll
+        for (int j = 0; j < 3; ++j) {
+            raw.run0[j] = runs[j];
+            raw.run1[j] = runs[8 + j];
+            raw.qh[j] = qh[j];
+        }
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+            raw.scale[r] = at.scales[offset + 2 * r];
+        raw.d = load16(at.d + offset);
     }
-    // All 32 lanes must call it together (shuffles).
-    __device__ static float add(const Raw& raw, const X& x, float acc) {
-        const unsigned k = threadIdx.x % 32, half = k / 16, r = k / 8 % 2;
-        // ql word k ends in aligned word k + 1, which for k = 31 is qh's first.
-        const uint32_t nextQl = __shfl_down_sync(kFullMask, raw.ql, 1);
-        const uint32_t firstQh = __shfl_sync(kFullMask, raw.qh, 0);
-        const uint32_t ql = joined(raw.ql, k == 31 ? firstQh : nextQl, raw.shift);
-        const unsigned m = 8 * half + k % 8;
-        const uint32_t qh = joined(__shfl_sync(kFullMask, raw.qh, m),
-                                   __shfl_sync(kFullMask, raw.qh, m + 1), raw.shift);
-        const uint32_t low = (ql & kLowNibbles) | (((qh >> (2 * r)) & 0x03030303u) << 4);
-        const uint32_t high =
-            ((ql >> 4) & kLowNibbles) | (((qh >> (2 * r + 4)) & 0x03030303u) << 4);
-        return fmaf(lowHalf(raw.d),
-                    fmaf(x.dLow, float(raw.scLow * dot4(low, x.lo, x.biasLow)),
-                         x.dHigh * float(raw.scHigh * dot4(high, x.hi, x.biasHigh))),
-                    acc);
+    // q: x.q at the piece's values of chunk 0; d: the scale of that chunk (chunks 16 bytes apart).
+    __device__ static X loadX(const uint2* q, const float* d) {
+        X out;
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+            out.q[r] = q[4 * r];
+            out.d[r] = d[4 * r];
+            out.bias[r] = dot4(out.q[r].y, kMinus32s, dot4(out.q[r].x, kMinus32s, 0));
+        }
+        return out;
+    }
+    __device__ static float add(const Raw& raw, uint32_t shift, const X& x, float acc) {
+        int sum[4] = {x.bias[0], x.bias[1], x.bias[2], x.bias[3]};
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+            const uint32_t run0 = joined(raw.run0[j], raw.run0[j + 1], shift);
+            const uint32_t run1 = joined(raw.run1[j], raw.run1[j + 1], shift);
+            const uint32_t qh = joined(raw.qh[j], raw.qh[j + 1], shift);
+            const uint32_t even = qh & 0x33333333u; // chunk 0 in bits 0-1, chunk 2 in bits 4-5
+            const uint32_t odd = qh & 0xCCCCCCCCu;  // chunk 1 in bits 2-3, chunk 3 in bits 6-7
+            const uint32_t xq[4] = {j ? x.q[0].y : x.q[0].x, j ? x.q[1].y : x.q[1].x,
+                                    j ? x.q[2].y : x.q[2].x, j ? x.q[3].y : x.q[3].x};
+            // Rotations, not shifts: the compiler would turn a shift of a masked word into a shift
+            // and a mask of its own; the bits rotated around land in the low nibbles, not used.
+            sum[0] = dot4(lowNibblesOver(run0, __funnelshift_l(even, even, 4)), xq[0], sum[0]);
+            sum[1] = dot4(lowNibblesOver(run1, __funnelshift_l(odd, odd, 2)), xq[1], sum[1]);
+            sum[2] = dot4(lowNibblesOver(run0 >> 4, even), xq[2], sum[2]);
+            sum[3] = dot4(lowNibblesOver(run1 >> 4, odd >> 2), xq[3], sum[3]);
+        }
+        float scaled = x.d[0] * float(raw.scale[0] * sum[0]);
+#pragma unroll
+        for (int r = 1; r < 4; ++r)
+            scaled = fmaf(x.d[r], float(raw.scale[r] * sum[r]), scaled);
+        return fmaf(lowHalf(raw.d), scaled, acc);
     }
 };
 
@@ -475,15 +526,14 @@ __global__ void __launch_bounds__(kThreads)
                  const float* bias, float* y) {
     const unsigned lane = threadIdx.x % 32;
     const int64_t firstRow = (int64_t(blockIdx.x) * kWarps + int(threadIdx.x) / 32) * kRowsPerWarp;
-    if (firstRow >= rows) return; // whole warps only: Q6_K's pieces shuffle
+    if (firstRow >= rows) return; // whole warps only (warpSum)
     const uint8_t* row[kRowsPerWarp];
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r)
         row[r] = weight + min(firstRow + r, rows - 1) * rowBytes;
     float acc[kRowsPerWarp] = {};
     // A step loads kPiecesPerStep pieces of every row before using any, so a warp waits for
-    // memory once per step. Where pieces are a multiple of 32 (Q6_K) every lane takes the same
-    // branches.
+    // memory once per step.
     for (unsigned first = lane; first < pieces; first += 32 * kPiecesPerStep) {
         typename P::Raw raw[kPiecesPerStep][kRowsPerWarp];
 #pragma unroll
@@ -509,15 +559,76 @@ __global__ void __launch_bounds__(kThreads)
     }
 }
 
+// Q6_K's loop: the same rows, steps and order of loads as matvecKernel, with eight lanes per
+// super-block (lane l takes piece l % 8 of super-blocks l / 8, l / 8 + 4, ...). A lane's pieces
+// lie 840 bytes apart, so their alignment stays and their addresses are advanced, not recomputed
+// from the piece index.
+__global__ void __launch_bounds__(kThreads)
+    matvecQ6K(const uint8_t* weight, int64_t rowBytes, int64_t rows, unsigned superBlocks, Input x,
+              const float* bias, float* y) {
+    using P = Q6KPiece;
+    constexpr int kStep = 4; // super-blocks per piece step (32 lanes)
+    const unsigned lane = threadIdx.x % 32, k = lane % 8;
+    const int64_t firstRow = (int64_t(blockIdx.x) * kWarps + int(threadIdx.x) / 32) * kRowsPerWarp;
+    if (firstRow >= rows) return;
+    P::Where at[kRowsPerWarp];
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r)
+        at[r] =
+            P::where(weight + min(firstRow + r, rows - 1) * rowBytes + (lane / 8) * P::kBytes, k);
+    const unsigned firstChunk = 8 * (lane / 8) + 4 * (k / 4);
+    const uint2* xq = reinterpret_cast<const uint2*>(x.q + 32 * firstChunk) + k % 4;
+    const float* xd = reinterpret_cast<const float*>(x.chunks + firstChunk);
+    float acc[kRowsPerWarp] = {};
+    for (unsigned first = lane / 8; first < superBlocks; first += kStep * kQ6KPiecesPerStep) {
+        P::Raw raw[kQ6KPiecesPerStep][kRowsPerWarp];
+#pragma unroll
+        for (int s = 0; s < kQ6KPiecesPerStep; ++s)
+            if (first + kStep * s < superBlocks)
+#pragma unroll
+                for (int r = 0; r < kRowsPerWarp; ++r)
+                    P::load(at[r], kStep * P::kBytes * s, raw[s][r]);
+#pragma unroll
+        for (int s = 0; s < kQ6KPiecesPerStep; ++s)
+            if (first + kStep * s < superBlocks) {
+                const P::X xp = P::loadX(xq + kStep * 32 * s, xd + kStep * 32 * s);
+#pragma unroll
+                for (int r = 0; r < kRowsPerWarp; ++r)
+                    acc[r] = P::add(raw[s][r], at[r].shift, xp, acc[r]);
+            }
+        constexpr int kAdvance = kStep * kQ6KPiecesPerStep * P::kBytes; // a multiple of 4
+#pragma unroll
+        for (int r = 0; r < kRowsPerWarp; ++r) {
+            at[r].runs += kAdvance / 4;
+            at[r].qh += kAdvance / 4;
+            at[r].scales += kAdvance;
+            at[r].d += kAdvance;
+        }
+        xq += kStep * kQ6KPiecesPerStep * 32;
+        xd += kStep * kQ6KPiecesPerStep * 32;
+    }
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+        const float total = warpSum(acc[r]);
+        if (lane == 0 && firstRow + r < rows)
+            y[firstRow + r] = total + (bias ? bias[firstRow + r] : 0.0f);
+    }
+}
+
 template <class Fmt>
 cudaError_t launch(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_t cols, Input x,
                    const float* bias, float* y, cudaStream_t stream) {
     if (Fmt::kFloat ? x.values == nullptr : x.q == nullptr) return cudaErrorInvalidValue;
-    using P = Piece<Fmt>;
     constexpr int64_t rowsPerBlock = kWarps * kRowsPerWarp;
     const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-    matvecKernel<P><<<unsigned(blocks), kThreads, 0, stream>>>(
-        weight, rowBytes, rows, unsigned(cols / P::kValues), x, bias, y);
+    if constexpr (std::is_same_v<Fmt, Format<GgmlType::Q6_K>>) {
+        matvecQ6K<<<unsigned(blocks), kThreads, 0, stream>>>(weight, rowBytes, rows,
+                                                             unsigned(cols / 256), x, bias, y);
+    } else {
+        using P = Piece<Fmt>;
+        matvecKernel<P><<<unsigned(blocks), kThreads, 0, stream>>>(
+            weight, rowBytes, rows, unsigned(cols / P::kValues), x, bias, y);
+    }
     return cudaGetLastError();
 }
 
