@@ -74,6 +74,7 @@ private slots:
     void memoryReportComesFromTheDevice();
     void hipAttentionIsRefusedOrFallsBack();
     void tooLargeContextIsAnError();
+    void gpuMemoryBudgetIsEnforced();
 };
 
 void TestCudaModel::tinyModelsMatchCpu_data() {
@@ -259,6 +260,47 @@ void TestCudaModel::tooLargeContextIsAnError() {
     QCOMPARE(result.status().code(), hip::ErrorCode::OutOfMemory);
     qInfo("%s", result.message().c_str());
     QVERIFY(result.message().find("free") != std::string::npos);
+}
+
+// The budget caps what the estimate calls available and what the backend may allocate; past it
+// the load fails (or falls back to the CPU when allowed), whatever the device has free.
+void TestCudaModel::gpuMemoryBudgetIsEnforced() {
+    const std::filesystem::path path = hiptest::dataDir() / "tiny_llama_kquant.gguf";
+    hip::LoadOptions options = optionsFor(path, hip::Device::Cuda, 128);
+    auto unlimited = hip::Engine::estimateMemory(options);
+    QVERIFY2(unlimited.isOk(), unlimited.message().c_str());
+    QVERIFY(!unlimited->limitedByBudget);
+
+    options.gpuMemoryBudget = 64 << 10; // 64 KiB: less than the tiny model's weights
+    auto estimate = hip::Engine::estimateMemory(options);
+    QVERIFY2(estimate.isOk(), estimate.message().c_str());
+    QVERIFY(estimate->limitedByBudget);
+    QCOMPARE(estimate->availableBytes, options.gpuMemoryBudget);
+    QVERIFY(!estimate->fits());
+
+    // Past the estimate (the user overrode it), the allocations themselves stop at the budget.
+    options.allowOverMemory = true;
+    auto refused = hip::Engine::load(options);
+    QVERIFY(!refused.isOk());
+    QCOMPARE(refused.status().code(), hip::ErrorCode::OutOfMemory);
+    qInfo("%s", refused.message().c_str());
+    QVERIFY(refused.message().find("budget") != std::string::npos);
+
+    options.allowOverMemory = false;
+    options.allowCpuFallback = true;
+    auto fallback = hip::Engine::load(options);
+    QVERIFY2(fallback.isOk(), fallback.message().c_str());
+    QCOMPARE((*fallback)->device(), hip::Device::Cpu);
+    QVERIFY(!(*fallback)->warnings().empty());
+
+    // A budget that fits: the engine's allocations stay within it.
+    options = optionsFor(path, hip::Device::Cuda, 128);
+    options.gpuMemoryBudget = uint64_t(1) << 30; // the estimate counts 267 MiB of scratch
+    auto engine = hip::Engine::load(options);
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    const hip::MemoryReport report = (*engine)->memory();
+    QVERIFY(report.weightBytes + report.kvDeviceBytes + report.scratchBytes <=
+            options.gpuMemoryBudget);
 }
 
 QTEST_GUILESS_MAIN(TestCudaModel)

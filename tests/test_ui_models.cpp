@@ -205,6 +205,8 @@ private slots:
         QCOMPARE(again.recentFiles().front(), QStringLiteral("/books/12.pdf"));
         const hip::LoadOptions load = again.loadOptions(hip::Device::Cpu);
         QCOMPARE(load.contextTokens, 65536);
+        QCOMPARE(load.gpuMemoryBudget, uint64_t(0)); // the budget is for the GPU only
+        QCOMPARE(again.loadOptions(hip::Device::Cuda).gpuMemoryBudget, uint64_t(6144) << 20);
         QCOMPARE(QString::fromStdString(load.attention.name), QStringLiteral("hip-5k"));
         // An unknown preset (from a later version) falls back instead of breaking the load.
         again.setAttentionPreset(QStringLiteral("hip-from-the-future"));

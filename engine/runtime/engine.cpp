@@ -113,6 +113,11 @@ MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig&
     estimate.kvBytes = uint64_t(estimate.contextTokens) * kvBytesPerToken(config, options.device);
     estimate.scratchBytes = scratchEstimate(config, options.device);
     estimate.availableBytes = availableBytes(options.device);
+    if (options.device == Device::Cuda && options.gpuMemoryBudget > 0 &&
+        options.gpuMemoryBudget < estimate.availableBytes) {
+        estimate.availableBytes = options.gpuMemoryBudget;
+        estimate.limitedByBudget = true;
+    }
     return estimate;
 }
 
@@ -123,7 +128,9 @@ Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& optio
     if (options.attention.mode != AttentionConfig::Mode::Dense)
         return makeError(ErrorCode::Unsupported,
                          "HiP attention currently runs on the CPU backend only");
-    return backend::createCudaBackend();
+    backend::CudaBackendOptions cuda;
+    cuda.memoryBudget = options.gpuMemoryBudget;
+    return backend::createCudaBackend(cuda);
 #else
     return makeError(ErrorCode::Unsupported, "this build has no GPU backend");
 #endif

@@ -29,6 +29,9 @@ namespace hip::backend {
 struct CudaBackendOptions {
     int device = -1; // -1: defaultCudaDevice()
     kernels::Half16 kvType = kernels::Half16::F16;
+    // The most bytes of GPU memory the backend may allocate (weights, KV cache, scratch; not the
+    // CUDA context and cuBLAS's own memory); 0: no limit beyond the device.
+    uint64_t memoryBudget = 0;
 };
 
 class CudaBackend final : public Backend {
@@ -70,9 +73,9 @@ public:
 
 private:
     explicit CudaBackend(const CudaDeviceInfo& device, const CudaBackendOptions& options)
-        : device_(device), options_(options), xHalf_(pool_, "matrix-product operands"),
-          weightHalf_(pool_, "dequantized weight tiles"), qHalf_(pool_, "rotated queries"),
-          xQuantized_(pool_, "quantized activations") {}
+        : device_(device), options_(options), pool_(options.memoryBudget),
+          xHalf_(pool_, "matrix-product operands"), weightHalf_(pool_, "dequantized weight tiles"),
+          qHalf_(pool_, "rotated queries"), xQuantized_(pool_, "quantized activations") {}
     Status initialize();
 
     // Runs `launch` on the stream now, or records it while a decode step is being recorded. After

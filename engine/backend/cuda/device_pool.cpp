@@ -2,11 +2,13 @@
 
 #include "backend/cuda/cuda_check.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace hip::backend {
 
-std::string mebibytes(uint64_t bytes) {
+std::string readableSize(uint64_t bytes) {
+    if (bytes < (1u << 20)) return std::to_string((bytes + 512) >> 10) + " KiB";
     return std::to_string((bytes + (1u << 19)) >> 20) + " MiB";
 }
 
@@ -32,6 +34,18 @@ Result<DeviceAllocation> DevicePool::allocate(uint64_t bytes, DeviceUse use,
                                               const std::string& what) {
     DeviceAllocation allocation;
     if (bytes == 0) return allocation;
+    if (budget_ > 0) {
+        uint64_t held = 0;
+        for (const auto& b : bytes_)
+            held += b.load(std::memory_order_relaxed);
+        if (held + bytes > budget_)
+            return makeError(ErrorCode::OutOfMemory,
+                             "over the GPU memory budget: " + what + " needs " + readableSize(bytes) +
+                                 " but only " + readableSize(budget_ - std::min(held, budget_)) +
+                                 " of the " + readableSize(budget_) +
+                                 " budget is left; raise the budget, or choose a shorter context "
+                                 "or a smaller model");
+    }
     void* data = nullptr;
     const cudaError_t error = cudaMalloc(&data, bytes);
     if (error == cudaErrorMemoryAllocation) {
@@ -39,8 +53,8 @@ Result<DeviceAllocation> DevicePool::allocate(uint64_t bytes, DeviceUse use,
         size_t freeBytes = 0, totalBytes = 0;
         cudaMemGetInfo(&freeBytes, &totalBytes);
         return makeError(ErrorCode::OutOfMemory,
-                         "out of GPU memory: " + what + " needs " + mebibytes(bytes) +
-                             " but only " + mebibytes(freeBytes) + " of " + mebibytes(totalBytes) +
+                         "out of GPU memory: " + what + " needs " + readableSize(bytes) +
+                             " but only " + readableSize(freeBytes) + " of " + readableSize(totalBytes) +
                              " is free; choose a shorter context or a smaller model");
     }
     HIP_CUDA_TRY(error, "cudaMalloc for " + what);
@@ -84,7 +98,7 @@ PinnedBuffer::~PinnedBuffer() {
 Result<PinnedBuffer> PinnedBuffer::allocate(uint64_t bytes) {
     PinnedBuffer buffer;
     HIP_CUDA_TRY(cudaHostAlloc(&buffer.data_, bytes, cudaHostAllocDefault),
-                 "cudaHostAlloc of " + mebibytes(bytes));
+                 "cudaHostAlloc of " + readableSize(bytes));
     buffer.bytes_ = bytes;
     return buffer;
 }

@@ -46,7 +46,8 @@ private:
 
 class DevicePool {
 public:
-    DevicePool() = default;
+    // `budget`: the most bytes the pool may hold at once (0: as much as the device has).
+    explicit DevicePool(uint64_t budget = 0) : budget_(budget) {}
     DevicePool(const DevicePool&) = delete;
     DevicePool& operator=(const DevicePool&) = delete;
 
@@ -68,6 +69,7 @@ private:
     friend class DeviceAllocation;
     void release(DeviceAllocation& allocation);
 
+    uint64_t budget_ = 0;
     std::array<std::atomic<uint64_t>, 4> bytes_{};
     uint64_t generation_ = 0;
     std::vector<DeviceAllocation> retired_;
@@ -103,6 +105,7 @@ private:
     uint64_t bytes_ = 0;
 };
 
-std::string mebibytes(uint64_t bytes);
+// "512 KiB", "37 MiB": sizes for messages.
+std::string readableSize(uint64_t bytes);
 
 } // namespace hip::backend

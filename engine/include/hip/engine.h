@@ -29,6 +29,9 @@ struct LoadOptions {
     // Device::Cuda only: when the GPU cannot be used (none, a CUDA error, too little memory, HiP
     // attention), load on the CPU and say so in Engine::warnings() instead of failing.
     bool allowCpuFallback = false;
+    // Device::Cuda only: the most bytes of GPU memory the engine may allocate (weights, KV cache,
+    // scratch); 0 = whatever is free. Estimates count it as the memory available.
+    uint64_t gpuMemoryBudget = 0;
     AttentionConfig attention; // dense unless a HiP preset is chosen
 };
 

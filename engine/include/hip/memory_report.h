@@ -11,7 +11,8 @@ struct MemoryEstimate {
     uint64_t kvBytes = 0;      // KV cache for `contextTokens`
     uint64_t scratchBytes = 0; // activations and workspaces
     int64_t contextTokens = 0;
-    uint64_t availableBytes = 0; // what the target device reports free now
+    uint64_t availableBytes = 0;  // what the target device reports free now, or the GPU budget
+    bool limitedByBudget = false; // availableBytes is LoadOptions::gpuMemoryBudget, below free
     uint64_t totalBytes() const { return weightBytes + kvBytes + scratchBytes; }
     bool fits() const { return totalBytes() <= availableBytes; }
 };

@@ -30,22 +30,12 @@ ModelController::ModelController(EngineBridge& bridge, AppSettings& settings,
     connect(&bridge_, &EngineBridge::failed, this, &ModelController::onFailed);
 }
 
-uint64_t ModelController::budgetBytes() const {
-    // The budget limits GPU memory; on the CPU the free host memory is the limit.
-    if (settings_.device() == DevicePreference::Cpu) return 0;
-    return uint64_t(settings_.gpuMemoryBudgetMiB()) << 20;
-}
-
-QString ModelController::describeEstimate(const hip::MemoryEstimate& e, uint64_t budgetBytes) {
-    const uint64_t available =
-        budgetBytes > 0 ? std::min(budgetBytes, e.availableBytes) : e.availableBytes;
+QString ModelController::describeEstimate(const hip::MemoryEstimate& e) {
     return tr("The model needs about %1 (weights %2, KV cache for %3 tokens %4, scratch %5); %6 "
               "%7.")
         .arg(formatBytes(e.totalBytes()), formatBytes(e.weightBytes), formatCount(e.contextTokens),
-             formatBytes(e.kvBytes), formatBytes(e.scratchBytes), formatBytes(available),
-             budgetBytes > 0 && budgetBytes < e.availableBytes
-                 ? tr("allowed by the GPU memory budget")
-                 : tr("available"));
+             formatBytes(e.kvBytes), formatBytes(e.scratchBytes), formatBytes(e.availableBytes),
+             e.limitedByBudget ? tr("allowed by the GPU memory budget") : tr("available"));
 }
 
 void ModelController::load() {
@@ -59,11 +49,8 @@ void ModelController::load() {
 void ModelController::onEstimate(const hip::MemoryEstimate& estimate) {
     if (!pending_) return;
     hip::LoadOptions options = *std::exchange(pending_, std::nullopt);
-    const uint64_t budget = budgetBytes();
-    const uint64_t available =
-        budget > 0 ? std::min(budget, estimate.availableBytes) : estimate.availableBytes;
-    const bool fits = estimate.totalBytes() <= available;
-    const QString description = describeEstimate(estimate, budget);
+    const bool fits = estimate.fits();
+    const QString description = describeEstimate(estimate);
     emit estimated(description, fits);
     if (!fits) {
         const QString reason =

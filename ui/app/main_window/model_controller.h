@@ -1,7 +1,8 @@
 #pragma once
 // Loading the model as the settings say: first the memory estimate (shown to the user), then the
-// check against what is free (and the GPU budget), and a load that would not fit only when the
-// user overrides the refusal. A missing or unusable model file ends in a message saying what to do.
+// check against what is free (or the GPU budget, which the engine also enforces), and a load that
+// would not fit only when the user overrides the refusal. A missing or unusable model file ends in
+// a message saying what to do.
 
 #include "bridge/bridge_types.h"
 #include "settings/app_settings.h"
@@ -33,7 +34,7 @@ public:
     bool isEstimating() const { return pending_.has_value(); }
 
     // "needs about 471 MiB (weights …); 21.9 GiB available": for the activity bar and tests.
-    static QString describeEstimate(const hip::MemoryEstimate& estimate, uint64_t budgetBytes);
+    static QString describeEstimate(const hip::MemoryEstimate& estimate);
 
 signals:
     void estimated(const QString& description, bool fits);
@@ -43,7 +44,6 @@ signals:
 private:
     void onEstimate(const hip::MemoryEstimate& estimate);
     void onFailed(Operation operation, const QString& message, hip::ErrorCode code);
-    uint64_t budgetBytes() const;
 
     EngineBridge& bridge_;
     AppSettings& settings_;

@@ -126,6 +126,7 @@ hip::LoadOptions AppSettings::loadOptions(hip::Device device) const {
     options.device = device;
     options.threads = threads();
     options.contextTokens = contextTokens();
+    if (device == hip::Device::Cuda) options.gpuMemoryBudget = uint64_t(gpuMemoryBudgetMiB()) << 20;
     options.attention = *hip::AttentionConfig::preset(attentionPreset().toStdString());
     return options;
 }
