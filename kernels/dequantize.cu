@@ -8,27 +8,44 @@ namespace hip::kernels {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
 
-// One 32-element chunk per thread and step: a block-format read, four 16-byte stores.
+// A warp dequantizes 32 consecutive 32-element chunks, one per lane, into shared memory, then
+// stores them with each store instruction covering 512 contiguous bytes: storing straight from
+// the lanes would leave 64 bytes between neighbouring lanes' 16-byte stores, and the output is
+// most of the traffic (fp16 is 3.6x the bytes of Q4_K). Chunk i of the weight lands at output
+// element 32 i, because rows are contiguous in both.
 template <class Fmt, class T>
 __global__ void __launch_bounds__(kThreads)
     dequantizeKernel(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_t cols, T* out) {
+    __shared__ uint4 staged[kWarps][32 * 4];
+    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
     const int64_t chunksPerRow = cols / 32;
     const int64_t total = rows * chunksPerRow;
-    for (int64_t i = int64_t(blockIdx.x) * kThreads + threadIdx.x; i < total;
-         i += int64_t(gridDim.x) * kThreads) {
-        const int64_t r = i / chunksPerRow, c = i % chunksPerRow;
-        float y[32];
-        dequantizeChunk<Fmt>(weight + r * rowBytes, c, y);
-        uint4* dst = reinterpret_cast<uint4*>(out + r * cols + 32 * c);
+    uint4* dst = reinterpret_cast<uint4*>(out);
+    for (int64_t first = (int64_t(blockIdx.x) * kWarps + warp) * 32; first < total;
+         first += int64_t(gridDim.x) * kThreads) {
+        const int64_t i = first + lane;
+        if (i < total) {
+            float y[32];
+            dequantizeChunk<Fmt>(weight + (i / chunksPerRow) * rowBytes, i % chunksPerRow, y);
+#pragma unroll
+            for (int k = 0; k < 4; ++k) {
+                float part[8];
+#pragma unroll
+                for (int j = 0; j < 8; ++j)
+                    part[j] = y[8 * k + j];
+                staged[warp][4 * lane + k] = pack8<T>(part);
+            }
+        }
+        __syncwarp();
+        const int64_t pieces = min(int64_t(32), total - first) * 4;
 #pragma unroll
         for (int k = 0; k < 4; ++k) {
-            float part[8];
-#pragma unroll
-            for (int j = 0; j < 8; ++j)
-                part[j] = y[8 * k + j];
-            dst[k] = pack8<T>(part);
+            const int piece = lane + 32 * k;
+            if (piece < pieces) dst[first * 4 + piece] = staged[warp][piece];
         }
+        __syncwarp();
     }
 }
 

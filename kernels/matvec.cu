@@ -19,6 +19,12 @@
 // forms with a dp4a against -32s (Q6_K: the sum its dp4a chain starts from, formed once for all
 // the rows). Float weights multiply fp32 x.
 //
+// One launch takes up to kMatvecMaxMatrices matrices of one format that read the same x (q, k
+// and v; gate and up): a decode step of a small model is bound by launches, and the k and v
+// products of a large one are too small alone to fill the GPU. Their rows form one sequence of
+// row groups, a matrix's last group padded (clamped reads, no stores), so every warp works for
+// one matrix and the loops below do not change.
+//
 // A warp takes kRowsPerWarp rows; each thread takes "pieces" of every row (the same columns in
 // each): it issues the loads of kPiecesPerStep pieces of all the rows before using any, reads
 // each piece's x once for all the rows, and moves on by 32 pieces. Pieces are shaped so that
@@ -520,17 +526,73 @@ struct Q6KPiece {
     }
 };
 
+// The matrices of a launch, passed by value. Each matrix's rows fall into row groups of
+// kRowsPerWarp, one warp each, numbered over the matrices in order (a row group never spans two
+// matrices): matrix i takes warps firstWarp[i] to firstWarp[i + 1] - 1; the entries past the
+// last matrix hold the total.
+struct Matrices {
+    MatvecMatrix matrix[kMatvecMaxMatrices];
+    unsigned firstWarp[kMatvecMaxMatrices + 1];
+};
+
+// The rows of one warp: kRowsPerWarp rows of one matrix from firstRow (reads past its last row
+// are clamped to it, and not stored).
+struct WarpRows {
+    const uint8_t* weight;
+    int64_t rowBytes, rows, firstRow;
+    const float* bias;
+    float* y;
+};
+
+__device__ __forceinline__ unsigned warpIndex() {
+    return blockIdx.x * kWarps + threadIdx.x / 32;
+}
+
+// The rows of warp `warp`; false past the last matrix. Selects by comparisons with constant
+// indices, so the parameters are read in place (no copy to local memory).
+__device__ __forceinline__ bool warpRows(const Matrices& m, unsigned warp, WarpRows& out) {
+    if (warp >= m.firstWarp[kMatvecMaxMatrices]) return false; // whole warps only (warpSum)
+    MatvecMatrix matrix = m.matrix[0];
+    unsigned first = 0;
+#pragma unroll
+    for (int i = 1; i < kMatvecMaxMatrices; ++i)
+        if (warp >= m.firstWarp[i]) {
+            matrix = m.matrix[i];
+            first = m.firstWarp[i];
+        }
+    out.weight = static_cast<const uint8_t*>(matrix.weight);
+    out.rowBytes = matrix.rowBytes;
+    out.rows = matrix.rows;
+    out.firstRow = int64_t(warp - first) * kRowsPerWarp;
+    out.bias = matrix.bias;
+    out.y = matrix.y;
+    return true;
+}
+
+// Stores the warp's sums. The matrix is selected again rather than kept from the start: its
+// bias, output and row count would hold registers through the loop.
+__device__ __forceinline__ void storeRows(const Matrices& m, unsigned lane,
+                                          const float (&acc)[kRowsPerWarp]) {
+    WarpRows w;
+    warpRows(m, warpIndex(), w);
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+        const float total = warpSum(acc[r]);
+        if (lane == 0 && w.firstRow + r < w.rows)
+            w.y[w.firstRow + r] = total + (w.bias ? w.bias[w.firstRow + r] : 0.0f);
+    }
+}
+
 template <class P>
 __global__ void __launch_bounds__(kThreads)
-    matvecKernel(const uint8_t* weight, int64_t rowBytes, int64_t rows, unsigned pieces, Input x,
-                 const float* bias, float* y) {
+    matvecKernel(Matrices matrices, unsigned pieces, Input x) {
     const unsigned lane = threadIdx.x % 32;
-    const int64_t firstRow = (int64_t(blockIdx.x) * kWarps + int(threadIdx.x) / 32) * kRowsPerWarp;
-    if (firstRow >= rows) return; // whole warps only (warpSum)
+    WarpRows w;
+    if (!warpRows(matrices, warpIndex(), w)) return;
     const uint8_t* row[kRowsPerWarp];
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r)
-        row[r] = weight + min(firstRow + r, rows - 1) * rowBytes;
+        row[r] = w.weight + min(w.firstRow + r, w.rows - 1) * w.rowBytes;
     float acc[kRowsPerWarp] = {};
     // A step loads kPiecesPerStep pieces of every row before using any, so a warp waits for
     // memory once per step.
@@ -551,12 +613,7 @@ __global__ void __launch_bounds__(kThreads)
                     acc[r] = P::add(raw[s][r], xp, acc[r]);
             }
     }
-#pragma unroll
-    for (int r = 0; r < kRowsPerWarp; ++r) {
-        const float total = warpSum(acc[r]);
-        if (lane == 0 && firstRow + r < rows)
-            y[firstRow + r] = total + (bias ? bias[firstRow + r] : 0.0f);
-    }
+    storeRows(matrices, lane, acc);
 }
 
 // Q6_K's loop: the same rows, steps and order of loads as matvecKernel, with eight lanes per
@@ -564,18 +621,17 @@ __global__ void __launch_bounds__(kThreads)
 // lie 840 bytes apart, so their alignment stays and their addresses are advanced, not recomputed
 // from the piece index.
 __global__ void __launch_bounds__(kThreads)
-    matvecQ6K(const uint8_t* weight, int64_t rowBytes, int64_t rows, unsigned superBlocks, Input x,
-              const float* bias, float* y) {
+    matvecQ6K(Matrices matrices, unsigned superBlocks, Input x) {
     using P = Q6KPiece;
     constexpr int kStep = 4; // super-blocks per piece step (32 lanes)
     const unsigned lane = threadIdx.x % 32, k = lane % 8;
-    const int64_t firstRow = (int64_t(blockIdx.x) * kWarps + int(threadIdx.x) / 32) * kRowsPerWarp;
-    if (firstRow >= rows) return;
+    WarpRows w;
+    if (!warpRows(matrices, warpIndex(), w)) return;
     P::Where at[kRowsPerWarp];
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r)
-        at[r] =
-            P::where(weight + min(firstRow + r, rows - 1) * rowBytes + (lane / 8) * P::kBytes, k);
+        at[r] = P::where(
+            w.weight + min(w.firstRow + r, w.rows - 1) * w.rowBytes + (lane / 8) * P::kBytes, k);
     const unsigned firstChunk = 8 * (lane / 8) + 4 * (k / 4);
     const uint2* xq = reinterpret_cast<const uint2*>(x.q + 32 * firstChunk) + k % 4;
     const float* xd = reinterpret_cast<const float*>(x.chunks + firstChunk);
@@ -607,27 +663,18 @@ __global__ void __launch_bounds__(kThreads)
         xq += kStep * kQ6KPiecesPerStep * 32;
         xd += kStep * kQ6KPiecesPerStep * 32;
     }
-#pragma unroll
-    for (int r = 0; r < kRowsPerWarp; ++r) {
-        const float total = warpSum(acc[r]);
-        if (lane == 0 && firstRow + r < rows)
-            y[firstRow + r] = total + (bias ? bias[firstRow + r] : 0.0f);
-    }
+    storeRows(matrices, lane, acc);
 }
 
 template <class Fmt>
-cudaError_t launch(const uint8_t* weight, int64_t rowBytes, int64_t rows, int64_t cols, Input x,
-                   const float* bias, float* y, cudaStream_t stream) {
+cudaError_t launch(const Matrices& matrices, int64_t cols, Input x, cudaStream_t stream) {
     if (Fmt::kFloat ? x.values == nullptr : x.q == nullptr) return cudaErrorInvalidValue;
-    constexpr int64_t rowsPerBlock = kWarps * kRowsPerWarp;
-    const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+    const unsigned blocks = (matrices.firstWarp[kMatvecMaxMatrices] + kWarps - 1) / kWarps;
     if constexpr (std::is_same_v<Fmt, Format<GgmlType::Q6_K>>) {
-        matvecQ6K<<<unsigned(blocks), kThreads, 0, stream>>>(weight, rowBytes, rows,
-                                                             unsigned(cols / 256), x, bias, y);
+        matvecQ6K<<<blocks, kThreads, 0, stream>>>(matrices, unsigned(cols / 256), x);
     } else {
         using P = Piece<Fmt>;
-        matvecKernel<P><<<unsigned(blocks), kThreads, 0, stream>>>(
-            weight, rowBytes, rows, unsigned(cols / P::kValues), x, bias, y);
+        matvecKernel<P><<<blocks, kThreads, 0, stream>>>(matrices, unsigned(cols / P::kValues), x);
     }
     return cudaGetLastError();
 }
@@ -640,18 +687,27 @@ bool matvecReadsQuantizedX(quant::GgmlType type) {
     return quantized;
 }
 
-cudaError_t matvec(const void* weight, quant::GgmlType type, int64_t rowBytes, int64_t rows,
-                   int64_t cols, const float* x, const void* xq, const float* bias, float* y,
-                   cudaStream_t stream) {
-    if (rows == 0) return cudaSuccess;
-    if (cols % 32 != 0) return cudaErrorInvalidValue;
+cudaError_t matvec(const MatvecMatrix* matrices, int count, quant::GgmlType type, int64_t cols,
+                   const float* x, const void* xq, cudaStream_t stream) {
+    if (count < 1 || count > kMatvecMaxMatrices) return cudaErrorInvalidValue;
+    Matrices m{};
+    int64_t warps = 0;
+    for (int i = 0; i < count; ++i) {
+        if (matrices[i].rows < 0) return cudaErrorInvalidValue;
+        m.matrix[i] = matrices[i];
+        m.firstWarp[i] = unsigned(warps);
+        warps += (matrices[i].rows + kRowsPerWarp - 1) / kRowsPerWarp;
+    }
+    if (warps == 0) return cudaSuccess;
+    if (cols % 32 != 0 || warps > int64_t(INT32_MAX)) return cudaErrorInvalidValue;
+    for (int i = count; i <= kMatvecMaxMatrices; ++i)
+        m.firstWarp[i] = unsigned(warps);
     const auto* quantized = static_cast<const uint8_t*>(xq);
     const Input input{x, reinterpret_cast<const int8_t*>(quantized),
                       quantized ? reinterpret_cast<const float4*>(quantized + cols) : nullptr};
     cudaError_t result = cudaErrorInvalidValue;
     HIP_DISPATCH_FORMAT(type, return cudaErrorInvalidValue,
-                        result = launch<Fmt>(static_cast<const uint8_t*>(weight), rowBytes, rows,
-                                             cols, input, bias, y, stream));
+                        result = launch<Fmt>(m, cols, input, stream));
     return result;
 }
 

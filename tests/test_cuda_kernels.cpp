@@ -181,13 +181,19 @@ namespace {
 
 // How matmulMatchesCpu uses its input x. The CUDA backend quantizes x once for the
 // matrix-vector products over block formats and keeps it for the next product that reads the
-// same x: the sequences check that the kept copy serves while x is unchanged, and only then.
+// same x, and runs consecutive products of one x and format as one launch: the sequences check
+// that the kept copy serves while x is unchanged, and only then, and that a launch takes the
+// products it may.
 enum MatmulInputs {
     kOneProduct,
-    kSameX,               // three products of x, the middle one with F16 weights
+    kSameX,               // three products of x, the middle one with F16 weights (three launches
+                          // unless the type is F16)
     kXRewrittenByProduct, // a product; x = z * W3^T with F32 W3 (a product that keeps the
                           // quantized x but writes over x); a product
     kXChangedByAdd,       // a product; x += z; a product
+    kSameFormat,          // five products of x in one format, the first and third with a bias
+                          // (one launch of four, then one of one)
+    kSameOutput,          // two products of x into one output (two launches, in order)
 };
 
 } // namespace
@@ -212,6 +218,13 @@ void TestCudaKernels::matmulMatchesCpu_data() {
             << t << 1 << 37 << cols << false << int(kXRewrittenByProduct);
         QTest::newRow(qPrintable(formatName(t) + " 1 row, x changed by an add"))
             << t << 1 << 37 << cols << false << int(kXChangedByAdd);
+        for (int rows : {1, 3})
+            QTest::newRow(qPrintable(formatName(t) + QString(" %1 rows, five products of x in "
+                                                             "one format")
+                                                         .arg(rows)))
+                << t << rows << 37 << cols << true << int(kSameFormat);
+        QTest::newRow(qPrintable(formatName(t) + " 1 row, two products into one output"))
+            << t << 1 << 37 << cols << false << int(kSameOutput);
     }
 }
 
@@ -245,6 +258,12 @@ void TestCudaKernels::matmulMatchesCpu() {
         rewriteWeight = randomWeight(GgmlType::F32, cols, cols, generator);
         z = randomValues(size_t(rows * cols), generator);
     }
+    // Products of x in `type` between the first and the last: kSameFormat's three (the middle
+    // one takes the bias), kSameOutput's one (into the first product's output).
+    std::vector<HostWeight> moreWeights;
+    if (inputs == kSameFormat || inputs == kSameOutput)
+        for (int extra : inputs == kSameFormat ? std::vector<int>{2, 0, 64} : std::vector<int>{0})
+            moreWeights.push_back(randomWeight(type, outputs + extra, cols, generator));
     std::vector<float> results[2];
     for (int gpu = 0; gpu < 2; ++gpu) {
         Side side(gpu ? cudaBackend() : hip::backend::createCpuBackend(2));
@@ -255,6 +274,12 @@ void TestCudaKernels::matmulMatchesCpu() {
         if (inputs == kSameX) {
             outs.push_back(side.empty(rows, outputs));
             backend.matmul(in, side.weight(halfWeight), nullptr, outs.back());
+        } else if (inputs == kSameFormat || inputs == kSameOutput) {
+            for (const HostWeight& m : moreWeights) {
+                const bool biased = inputs == kSameFormat && m.view.rows == outputs;
+                if (inputs == kSameFormat) outs.push_back(side.empty(rows, m.view.rows));
+                backend.matmul(in, side.weight(m), biased ? &side.weight(b) : nullptr, outs.back());
+            }
         } else if (inputs != kOneProduct) {
             const Act other = side.act(z, rows, cols);
             if (inputs == kXRewrittenByProduct)
@@ -545,6 +570,7 @@ void TestCudaKernels::attentionMassMatchesCpu() {
 
 // A miniature forward pass of one token at a time: on the CUDA backend every step after the
 // first replays the captured graph, with the token id and position read from device memory.
+// q, k and v share one launch of the matrix-vector kernel (one x and format).
 void TestCudaKernels::decodeGraphMatchesEager() {
     AttentionParams params;
     params.heads = 4;
@@ -556,8 +582,9 @@ void TestCudaKernels::decodeGraphMatchesEager() {
     const HostWeight table = randomWeight(GgmlType::Q8_0, 50, E, random_, 1.0f);
     const HostWeight gamma = randomWeight(GgmlType::F32, 1, E, random_, 1.0f);
     const HostWeight wq = randomWeight(GgmlType::Q4_K, 256, E, random_);
-    const HostWeight wkv = randomWeight(GgmlType::Q6_K, 128, E, random_);
-    const HostWeight wo = randomWeight(GgmlType::Q5_0, E, 256, random_);
+    const HostWeight wk = randomWeight(GgmlType::Q4_K, 128, E, random_);
+    const HostWeight wv = randomWeight(GgmlType::Q4_K, 128, E, random_);
+    const HostWeight wo = randomWeight(GgmlType::Q6_K, E, 256, random_);
     const int steps = 12;
     std::vector<float> logits[2];
     for (int gpu = 0; gpu < 2; ++gpu) {
@@ -568,16 +595,19 @@ void TestCudaKernels::decodeGraphMatchesEager() {
         const auto& tableW = side.weight(table);
         const auto& gammaW = side.weight(gamma);
         const auto& wqW = side.weight(wq);
-        const auto& wkW = side.weight(wkv);
+        const auto& wkW = side.weight(wk);
+        const auto& wvW = side.weight(wv);
         const auto& woW = side.weight(wo);
         const Act hidden = side.empty(1, E), normed = side.empty(1, E), q = side.empty(1, 256);
-        const Act k = side.empty(1, 128), attn = side.empty(1, 256), out = side.empty(1, E);
+        const Act k = side.empty(1, 128), v = side.empty(1, 128), attn = side.empty(1, 256);
+        const Act out = side.empty(1, E);
         for (int step = 0; step < steps; ++step) {
             b.embed(tableW, {int32_t((step * 7) % 50)}, hidden);
             b.rmsNorm(hidden, gammaW, 1e-5f, normed);
             b.matmul(normed, wqW, nullptr, q);
             b.matmul(normed, wkW, nullptr, k);
-            QVERIFY(b.attention(**cache, 0, step, q, k, k, params, attn).isOk());
+            b.matmul(normed, wvW, nullptr, v);
+            QVERIFY(b.attention(**cache, 0, step, q, k, v, params, attn).isOk());
             b.matmul(attn, woW, nullptr, out);
             b.addInPlace(hidden, out);
             b.rmsNorm(hidden, gammaW, 1e-5f, normed);

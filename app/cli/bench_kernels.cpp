@@ -210,14 +210,22 @@ public:
         return int(std::max<uint64_t>(1, (kRotationBytes + bytes - 1) / bytes));
     }
 
-    // Block formats read x quantized: the product alone (x quantized once before), then the
-    // quantization and the product back to back, which is what a product costs when no other
-    // product shares its x (q, k and v share one quantization in a decode step, gate and up
-    // another).
-    void matvec(GgmlType type, int64_t rows, int64_t cols) {
-        const std::string name = "matvec " + std::string(hip::quant::typeName(type));
+    // Block formats read x quantized: the products alone (x quantized once before), then the
+    // quantization and the products back to back, which is what they cost when no other product
+    // shares their x. Several row counts are matrices of one launch reading the same x (q, k and
+    // v; gate and up), as the backend runs them in a decode step.
+    void matvec(GgmlType type, const std::vector<int64_t>& rowCounts, int64_t cols) {
+        const int count = int(rowCounts.size());
+        const std::string name = "matvec " + std::string(hip::quant::typeName(type)) +
+                                 (count > 1 ? ", " + std::to_string(count) + " matrices" : "");
         if (skip(name)) return;
         const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
+        int64_t rows = 0;
+        std::string rowText;
+        for (int64_t r : rowCounts) {
+            rows += r;
+            rowText += (rowText.empty() ? "" : "+") + std::to_string(r);
+        }
         const uint64_t bytes = rowBytes * uint64_t(rows);
         const int copies = copiesFor(bytes);
         auto* w = static_cast<uint8_t*>(arena_.allocate(bytes * uint64_t(copies)));
@@ -232,15 +240,26 @@ public:
             xq = arena_.allocate(uint64_t(hip::kernels::quantizedRowBytes(cols)));
             check(hip::kernels::quantizeActivations(input, xq, nullptr), "quantizing x");
         }
+        // Copy c of the weights holds the matrices one after another, as does y.
+        std::vector<std::vector<hip::kernels::MatvecMatrix>> launches(static_cast<size_t>(copies));
+        for (int c = 0; c < copies; ++c) {
+            int64_t first = 0;
+            for (int64_t r : rowCounts) {
+                launches[size_t(c)].push_back({w + uint64_t(c) * bytes + uint64_t(first) * rowBytes,
+                                               int64_t(rowBytes), r, nullptr, y + first});
+                first += r;
+            }
+        }
         const auto product = [&](int i) {
-            check(hip::kernels::matvec(w + uint64_t(i % copies) * bytes, type, int64_t(rowBytes),
-                                       rows, cols, x, xq, nullptr, y, nullptr),
+            check(hip::kernels::matvec(launches[size_t(i % copies)].data(), count, type, cols, x,
+                                       xq, nullptr),
                   "matvec");
         };
+        const std::string what = rowText + "x" + std::to_string(cols);
         const double xBytes =
             quantized ? double(hip::kernels::quantizedRowBytes(cols)) : 4.0 * double(cols);
         const double flops = 2.0 * double(rows) * double(cols);
-        add(name, shape(rows, cols), timeMicroseconds(product, repeat_),
+        add(name, what, timeMicroseconds(product, repeat_),
             double(bytes) + xBytes + 4.0 * double(rows), flops);
         if (!quantized) return;
         const double both = timeMicroseconds(
@@ -250,7 +269,7 @@ public:
             },
             repeat_);
         // x read in fp32, written and read quantized.
-        add("quantize x + " + name, shape(rows, cols), both,
+        add("quantize x + " + name, what, both,
             double(bytes) + 4.0 * double(cols) + 2.0 * xBytes + 4.0 * double(rows), flops);
     }
 
@@ -588,13 +607,15 @@ int benchKernels(Arguments& args) {
         bench.measureLimits();
         // Llama-3.1-8B shapes: hidden 4096, FFN 14336, vocab 128256; SmolLM2: hidden 576.
         for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
-            bench.matvec(type, 14336, 4096);
-        bench.matvec(GgmlType::Q4_K, 4096, 4096);
-        bench.matvec(GgmlType::Q4_K, 1024, 4096);
-        bench.matvec(GgmlType::Q4_K, 4096, 14336);
-        bench.matvec(GgmlType::Q4_K, 128256, 4096);
-        bench.matvec(GgmlType::Q4_1, 1536, 576);
-        bench.matvec(GgmlType::Q8_0, 49152, 576);
+            bench.matvec(type, {14336}, 4096);
+        bench.matvec(GgmlType::Q4_K, {4096}, 4096);
+        bench.matvec(GgmlType::Q4_K, {1024}, 4096);
+        bench.matvec(GgmlType::Q4_K, {4096, 1024, 1024}, 4096); // q, k, v
+        bench.matvec(GgmlType::Q4_K, {14336, 14336}, 4096);     // gate, up
+        bench.matvec(GgmlType::Q4_K, {4096}, 14336);
+        bench.matvec(GgmlType::Q4_K, {128256}, 4096);
+        bench.matvec(GgmlType::Q4_1, {1536}, 576);
+        bench.matvec(GgmlType::Q8_0, {49152}, 576);
         bench.dequantize(GgmlType::Q4_K, 14336, 4096);
         bench.dequantize(GgmlType::Q8_0, 14336, 4096);
         bench.gemm(1024, 14336, 4096);

@@ -16,6 +16,7 @@
 #include "kernels/swiglu.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -36,7 +37,17 @@ constexpr int64_t kInitialInputRows = 4096;
 constexpr size_t kInitialPenalizedIds = 1024;
 
 // Interface calls, as the first word of their identity in a decode step.
-enum class Op : uint64_t { Embed = 1, RmsNorm, AddRmsNorm, Matmul, Add, Swiglu, Attention, Inputs };
+enum class Op : uint64_t {
+    Embed = 1,
+    RmsNorm,
+    AddRmsNorm,
+    Matmul,
+    Add,
+    Swiglu,
+    Attention,
+    Inputs,
+    Matvecs, // a launch of the pending products (after their Matmul words)
+};
 
 uint64_t word(const void* p) {
     return uint64_t(reinterpret_cast<uintptr_t>(p));
@@ -310,7 +321,7 @@ void CudaBackend::abandonStep() {
 }
 
 void CudaBackend::embed(const Weight& table, const std::vector<int32_t>& tokens, Act out) {
-    flushPendingAdd();
+    flushPending();
     cudaSetDevice(device_.index); // a forward pass may come from another thread than the last
     // One token is a decode step: record it for a graph. Anything else runs eagerly.
     abandonStep();
@@ -331,6 +342,7 @@ void CudaBackend::embed(const Weight& table, const std::vector<int32_t>& tokens,
 }
 
 void CudaBackend::rmsNorm(Act x, const Weight& gamma, float eps, Act out) {
+    flushMatvecs(); // none while an add is pending: addInPlace flushed them
     const auto* g = static_cast<const float*>(gamma.view().data);
     if (pendingAdd_ && pendingX_.data == x.data && pendingX_.rows == x.rows &&
         pendingX_.cols == x.cols && pendingX_.stride == x.stride) {
@@ -353,7 +365,7 @@ void CudaBackend::rmsNorm(Act x, const Weight& gamma, float eps, Act out) {
 }
 
 void CudaBackend::addInPlace(Act x, Act y) {
-    flushPendingAdd();
+    flushPending();
     pendingAdd_ = true;
     pendingX_ = x;
     pendingY_ = y;
@@ -370,7 +382,7 @@ void CudaBackend::flushPendingAdd() {
 }
 
 void CudaBackend::swiglu(Act gate, Act up, Act out) {
-    flushPendingAdd();
+    flushPending();
     identify({word(Op::Swiglu), word(gate), word(up), word(out)});
     submit([=](cudaStream_t s) {
         return launched(kernels::swiglu(rows(gate), rows(up), rows(out), s), "the SwiGLU kernel");
@@ -378,40 +390,77 @@ void CudaBackend::swiglu(Act gate, Act up, Act out) {
 }
 
 void CudaBackend::matmul(Act x, const Weight& w, const Weight* bias, Act out) {
-    flushPendingAdd();
     const WeightView& v = w.view();
     const float* b = bias ? static_cast<const float*>(bias->view().data) : nullptr;
-    identify({word(Op::Matmul), word(x), word(v.data), word(b), word(out)});
-    if (x.rows <= kMatvecMaxRows && x.stride % 4 == 0) {
-        const void* data = v.data;
-        const GgmlType type = v.type;
-        const int64_t rowBytes = int64_t(rowBytesOf(w)), outputs = v.rows, inputs = v.cols;
-        const uint8_t* quantized = nullptr;
-        if (kernels::matvecReadsQuantizedX(type)) {
-            auto held = quantizedInput(x);
-            if (!held) return fail(held.status());
-            quantized = *held;
-        }
-        const int64_t quantizedStride = kernels::quantizedRowBytes(inputs);
-        for (int64_t r = 0; r < x.rows; ++r) {
-            const float* in = x.row(r);
-            const void* inQuantized = quantized ? quantized + r * quantizedStride : nullptr;
-            float* result = out.row(r);
-            // The products write only `out`: x stays held quantized for the next product.
-            enqueue([=](cudaStream_t s) {
-                return launched(kernels::matvec(data, type, rowBytes, outputs, inputs, in,
-                                                inQuantized, b, result, s),
-                                "the matrix-vector kernel");
+    if (x.rows > kMatvecMaxRows || x.stride % 4 != 0) {
+        flushPending();
+        identify({word(Op::Matmul), word(x), word(v.data), word(b), word(out)});
+        gemm(x, v, out);
+        if (b)
+            submit([=](cudaStream_t s) {
+                return launched(kernels::addBias(rows(out), b, s), "the bias kernel");
             });
-        }
-        if (overlaps(out, quantizedX_)) quantizedX_ = {};
         return;
     }
-    gemm(x, v, out);
-    if (b)
-        submit([=](cudaStream_t s) {
-            return launched(kernels::addBias(rows(out), b, s), "the bias kernel");
+    flushPendingAdd();
+    if (!joinsMatvecs(x, v, out)) flushMatvecs();
+    identify({word(Op::Matmul), word(x), word(v.data), word(b), word(out)});
+    const uint8_t* quantized = nullptr;
+    if (kernels::matvecReadsQuantizedX(v.type)) {
+        auto held = quantizedInput(x);
+        if (!held) return fail(held.status());
+        quantized = *held;
+    }
+    PendingMatvecs& p = matvecs_;
+    if (p.count == 0) {
+        p.x = x;
+        p.type = v.type;
+        p.cols = v.cols;
+        p.quantized = quantized;
+    }
+    p.matrices[p.count] = {v.data, int64_t(rowBytesOf(w)), v.rows, b, nullptr};
+    p.outs[p.count] = out;
+    ++p.count;
+    // The products write only `out`: x stays held quantized for the next product.
+    if (overlaps(out, quantizedX_)) quantizedX_ = {};
+    // A product writing over its own x runs alone: a later product of x reads what it wrote.
+    if (overlaps(out, x)) flushMatvecs();
+}
+
+// Whether a product of x with `w` into `out` can join the pending ones: same x, format and
+// columns, room left, and an output that overlaps neither x nor theirs (one launch reads x and
+// writes all outputs at once).
+bool CudaBackend::joinsMatvecs(Act x, const WeightView& w, Act out) const {
+    const PendingMatvecs& p = matvecs_;
+    if (p.count == 0 || p.count == kernels::kMatvecMaxMatrices || !sameAct(x, p.x) ||
+        w.type != p.type || w.cols != p.cols || overlaps(out, x))
+        return false;
+    for (int i = 0; i < p.count; ++i)
+        if (overlaps(out, p.outs[i])) return false;
+    return true;
+}
+
+void CudaBackend::flushMatvecs() {
+    PendingMatvecs& p = matvecs_;
+    if (p.count == 0) return;
+    const int count = p.count;
+    p.count = 0;
+    identify({word(Op::Matvecs), word(int64_t(count))});
+    const GgmlType type = p.type;
+    const int64_t cols = p.cols, quantizedStride = kernels::quantizedRowBytes(cols);
+    for (int64_t r = 0; r < p.x.rows; ++r) {
+        std::array<kernels::MatvecMatrix, kernels::kMatvecMaxMatrices> matrices{};
+        for (int i = 0; i < count; ++i) {
+            matrices[size_t(i)] = p.matrices[i];
+            matrices[size_t(i)].y = p.outs[i].row(r);
+        }
+        const float* in = p.x.row(r);
+        const void* inQuantized = p.quantized ? p.quantized + r * quantizedStride : nullptr;
+        enqueue([=](cudaStream_t s) {
+            return launched(kernels::matvec(matrices.data(), count, type, cols, in, inQuantized, s),
+                            "the matrix-vector kernel");
         });
+    }
 }
 
 // x quantized for the matrix-vector kernels over block formats. The buffer holds the last
@@ -536,7 +585,7 @@ Status CudaBackend::checkAttention(const CudaKvCache& cache, int64_t end, int32_
 
 Status CudaBackend::attention(KvCache& cache, int32_t layer, int64_t start, Act q, Act k, Act v,
                               const AttentionParams& params, Act out) {
-    flushPendingAdd();
+    flushPending();
     cudaSetDevice(device_.index);
     auto& kv = static_cast<CudaKvCache&>(cache);
     const int64_t end = start + q.rows;
@@ -694,7 +743,7 @@ Status CudaBackend::finishStep() {
 }
 
 void CudaBackend::copyToHost(Act x, float* dst) {
-    flushPendingAdd();
+    flushPending();
     if (graph_.recording()) fail(finishStep());
     const uint64_t rowBytes = uint64_t(x.cols) * sizeof(float);
     const uint64_t bytes = rowBytes * uint64_t(x.rows);
@@ -743,7 +792,7 @@ Status CudaBackend::reservePenalizedIds(size_t count) {
 
 Result<int32_t> CudaBackend::sampleToken(Act logits, std::span<const int32_t> recent,
                                          const SamplerOptions& options, double u) {
-    flushPendingAdd();
+    flushPending();
     if (graph_.recording()) fail(finishStep());
     HIP_TRY(takeError());
     const std::span<const int32_t> penalized = runtime::penalizedTokens(recent, options);

@@ -16,6 +16,7 @@
 #include "backend/cuda/rope_tables.h"
 #include "kernels/flash_prefill.h"
 #include "kernels/kernel_types.h"
+#include "kernels/matvec.h"
 
 #include <cublas_v2.h>
 
@@ -92,6 +93,14 @@ private:
         if (graph_.recording()) graph_.identify(words);
     }
     void flushPendingAdd();
+    // Launches the pending matrix-vector products (one launch per row of x).
+    void flushMatvecs();
+    // Runs the deferred work (products, then an add) before an interface call's own work.
+    void flushPending() {
+        flushMatvecs();
+        flushPendingAdd();
+    }
+    bool joinsMatvecs(Act x, const WeightView& w, Act out) const;
     void gemm(Act x, const WeightView& w, Act out);
     Result<const uint8_t*> quantizedInput(Act x);
     Status reserveInputs(int64_t rowCount);
@@ -137,6 +146,20 @@ private:
     // An addInPlace waiting to be fused into the RMSNorm that usually follows it.
     bool pendingAdd_ = false;
     Act pendingX_, pendingY_;
+
+    // Matrix-vector products of one x and weight format waiting to run as one launch (q, k and
+    // v read the same normed x, as do gate and up). No output overlaps another, nor x unless
+    // the product is alone (matmul launches it at once).
+    struct PendingMatvecs {
+        Act x;
+        quant::GgmlType type = quant::GgmlType::F32;
+        int64_t cols = 0;
+        const uint8_t* quantized = nullptr; // x quantized (block formats)
+        int count = 0;
+        // Weights and biases; each y is set per row of x from outs at the launch.
+        kernels::MatvecMatrix matrices[kernels::kMatvecMaxMatrices];
+        Act outs[kernels::kMatvecMaxMatrices];
+    } matvecs_;
 
     Workspace xHalf_, weightHalf_, qHalf_;
     // The matrix-vector products' quantized x, and the activation it holds (none: data null).
