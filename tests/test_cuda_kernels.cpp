@@ -88,6 +88,7 @@ private slots:
     void decodeGraphMatchesEager();
     void argmaxMatchesMaxElement();
     void hipAttentionIsRefused();
+    void unsupportedShapesAreRefused();
     void outOfMemoryIsAnError();
 
 private:
@@ -666,6 +667,30 @@ void TestCudaKernels::hipAttentionIsRefused() {
     const hip::Status status = side.backend().attention(**cache, 0, 50000, a, a, a, params, out);
     QCOMPARE(status.code(), hip::ErrorCode::Unsupported);
     QVERIFY(status.message().find("CPU") != std::string::npos);
+}
+
+// Shapes without kernels are refused up front (the transformer asks before uploading weights),
+// with the reason; the supported ones pass.
+void TestCudaKernels::unsupportedShapesAreRefused() {
+    Side side(cudaBackend());
+    const auto shape = [](int32_t heads, int32_t kvHeads, int32_t headDim, int32_t ropeDims) {
+        AttentionParams params;
+        params.heads = heads;
+        params.kvHeads = kvHeads;
+        params.headDim = headDim;
+        params.rope.dims = ropeDims;
+        return params;
+    };
+    const hip::backend::Backend& b = side.backend();
+    for (const AttentionParams& ok :
+         {shape(32, 8, 128, 128), shape(9, 3, 64, 64), shape(16, 16, 96, 32), shape(4, 1, 32, 20)})
+        QVERIFY(b.supportsAttention(ok).isOk());
+    const hip::Status headDim = b.supportsAttention(shape(32, 8, 80, 80));
+    QCOMPARE(headDim.code(), hip::ErrorCode::Unsupported);
+    QVERIFY(headDim.message().find("head dimension 80") != std::string::npos);
+    QCOMPARE(b.supportsAttention(shape(34, 2, 64, 64)).code(), hip::ErrorCode::Unsupported);
+    QCOMPARE(b.supportsAttention(shape(8, 3, 64, 64)).code(), hip::ErrorCode::Unsupported);
+    QCOMPARE(b.supportsAttention(shape(8, 2, 64, 66)).code(), hip::ErrorCode::Unsupported);
 }
 
 void TestCudaKernels::outOfMemoryIsAnError() {

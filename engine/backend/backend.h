@@ -143,6 +143,10 @@ public:
     }
 
     virtual BackendMemory memory() const { return {}; }
+    // Whether attention of this shape (heads, head dim, rotary dims) can run here, with the reason
+    // when not. The CPU backend runs every shape.
+    virtual Status supportsAttention(const AttentionParams&) const { return Status::ok(); }
+
     // The first error since the last call in work that ran asynchronously (GPU launches and
     // graphs). The CPU backend computes synchronously and has none.
     virtual Status takeError() { return Status::ok(); }

@@ -65,6 +65,9 @@ Result<std::unique_ptr<Transformer>>
 Transformer::create(const gguf::GgufFile& file, const ModelConfig& config,
                     backend::Backend& backend, int32_t maxBatch, const AttentionConfig& attention,
                     const ProgressCallback& progress, const CancelToken& cancel) {
+    // Before any weight is uploaded: a backend without kernels for this attention shape fails
+    // the load at once (and the engine may fall back to the CPU).
+    HIP_TRY(backend.supportsAttention(config.attentionParams()));
     std::unique_ptr<Transformer> model(new Transformer(config, backend, maxBatch));
     WeightLoader loader(file, backend);
     const int64_t E = config.embeddingLength, V = config.vocabSize, F = config.feedForwardLength;

@@ -562,6 +562,14 @@ Status CudaBackend::checkAttention(const CudaKvCache& cache, int64_t end, int32_
         return makeError(ErrorCode::InvalidArgument,
                          "the context is full: " + std::to_string(end) + " tokens needed, " +
                              std::to_string(cache.capacity()) + " allowed");
+    HIP_TRY(supportsAttention(params));
+    if (q.rows == 1 && cache.attentionMass && params.heads > 64)
+        return makeError(ErrorCode::Unsupported, "the CUDA attention kernels do not support an "
+                                                 "attention trace over more than 64 heads");
+    return Status::ok();
+}
+
+Status CudaBackend::supportsAttention(const AttentionParams& params) const {
     const int32_t d = params.headDim;
     const RopeParams& rope = params.rope;
     std::string problem;
@@ -570,13 +578,11 @@ Status CudaBackend::checkAttention(const CudaKvCache& cache, int64_t end, int32_
     else if (params.kvHeads <= 0 || params.heads % params.kvHeads != 0)
         problem = std::to_string(params.heads) + " query heads over " +
                   std::to_string(params.kvHeads) + " KV heads";
-    else if (q.rows == 1 && params.heads / params.kvHeads > CudaKvCache::kMaxGroup)
+    else if (params.heads / params.kvHeads > CudaKvCache::kMaxGroup)
         problem =
             "more than " + std::to_string(CudaKvCache::kMaxGroup) + " query heads per KV head";
     else if (rope.dims > d || rope.dims % 2 != 0)
         problem = "rotary dimensions " + std::to_string(rope.dims);
-    else if (q.rows == 1 && cache.attentionMass && params.heads > 64)
-        problem = "an attention trace over more than 64 heads";
     if (!problem.empty())
         return makeError(ErrorCode::Unsupported,
                          "the CUDA attention kernels do not support " + problem);

@@ -65,6 +65,7 @@ public:
                                 const SamplerOptions& options, double u) override;
     BackendMemory memory() const override;
     Status takeError() override;
+    Status supportsAttention(const AttentionParams& params) const override;
 
     const CudaDeviceInfo& device() const { return device_; }
     cudaStream_t stream() const { return stream_; }
