@@ -103,7 +103,8 @@ phase_test-gpu() {
         run_suite test_cuda_model
     else # the suite minus the default-model tests
         run_suite test_cuda_model tinyModelsMatchCpu memoryReportComesFromTheDevice \
-            hipAttentionIsRefusedOrFallsBack tooLargeContextIsAnError gpuMemoryBudgetIsEnforced
+            hipAttentionIsRefusedOrFallsBack tooLargeContextIsAnError gpuMemoryBudgetIsEnforced \
+            cancelAtAnyMomentKeepsSessionUsable
     fi
 }
 

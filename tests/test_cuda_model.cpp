@@ -11,7 +11,9 @@
 #include <hip/session.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 using namespace cudatest;
 
@@ -75,6 +77,7 @@ private slots:
     void hipAttentionIsRefusedOrFallsBack();
     void tooLargeContextIsAnError();
     void gpuMemoryBudgetIsEnforced();
+    void cancelAtAnyMomentKeepsSessionUsable();
 };
 
 void TestCudaModel::tinyModelsMatchCpu_data() {
@@ -301,6 +304,43 @@ void TestCudaModel::gpuMemoryBudgetIsEnforced() {
     const hip::MemoryReport report = (*engine)->memory();
     QVERIFY(report.weightBytes + report.kvDeviceBytes + report.scratchBytes <=
             options.gpuMemoryBudget);
+}
+
+// Cancel from another thread at moments spread over prefill and decode (so some land between the
+// layers of a step being recorded as a CUDA graph); the same session then answers exactly as an
+// untouched one does.
+void TestCudaModel::cancelAtAnyMomentKeepsSessionUsable() {
+    const std::filesystem::path path = hiptest::dataDir() / "tiny_llama_kquant.gguf";
+    auto engine = hip::Engine::load(optionsFor(path, hip::Device::Cuda, 512));
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    const std::string prompt = "a b c d e f g h i j k l m n o p";
+    hip::GenerateOptions greedy;
+    greedy.maxTokens = 40;
+    auto reference = (*engine)->newSession()->complete(prompt, greedy, {});
+    QVERIFY2(reference.isOk(), reference.message().c_str());
+    QVERIFY(reference->stats.generatedTokens > 0);
+
+    hip::GenerateOptions longer = greedy;
+    longer.maxTokens = 400;
+    auto session = (*engine)->newSession();
+    int cancelled = 0;
+    for (int delayUs : {0, 30, 100, 300, 1000, 3000, 10000, 30000}) {
+        hip::CancelToken cancel;
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(std::chrono::microseconds(delayUs));
+            cancel.cancel();
+        });
+        auto interrupted = session->complete(prompt, longer, {}, cancel);
+        canceller.join();
+        QVERIFY2(interrupted.isOk() || interrupted.status().code() == hip::ErrorCode::Cancelled,
+                 interrupted.message().c_str());
+        if (!interrupted.isOk() || interrupted->stopReason == hip::StopReason::Cancelled)
+            ++cancelled;
+        auto after = session->complete(prompt, greedy, {});
+        QVERIFY2(after.isOk(), after.message().c_str());
+        QCOMPARE(after->text, reference->text);
+    }
+    QVERIFY(cancelled > 0);
 }
 
 QTEST_GUILESS_MAIN(TestCudaModel)
