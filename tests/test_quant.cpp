@@ -3,6 +3,7 @@
 // bfloat16 conversion checks, round-trip error bounds and hand-computed edge blocks.
 
 #include "quant/dequantize.h"
+#include "quant/dot.h"
 #include "quant/ggml_type.h"
 #include "quant/quantize.h"
 #include "test_support.h"
@@ -351,6 +352,41 @@ private slots:
         QVERIFY(!canQuantize(GgmlType::Q2_K));
         QVERIFY(!canQuantize(GgmlType::Q8_1));
         QVERIFY(!canQuantize(GgmlType::IQ4_NL));
+    }
+
+    // The CPU decode products' dot kernels (SIMD where the CPU has it, and the portable path)
+    // against the dequantized row, summed in double: only fp32 summation order may differ.
+    void dotRowMatchesDequantizedRow_data() { roundTripWithinBounds_data(); }
+    void dotRowMatchesDequantizedRow() {
+        QFETCH(int, bound);
+        const GgmlType type = kErrorBounds[bound].type;
+        const int64_t block = traits(type).blockSize;
+        std::mt19937 random(77);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        for (int64_t cols : {int64_t(256), int64_t(768), int64_t(576), int64_t(36)}) {
+            if (cols % block != 0) continue;
+            std::vector<float> w(static_cast<size_t>(cols)), x(static_cast<size_t>(cols));
+            for (size_t i = 0; i < w.size(); ++i) {
+                w[i] = normal(random);
+                x[i] = normal(random);
+            }
+            std::vector<uint8_t> encoded(static_cast<size_t>(*rowBytes(type, cols)));
+            quantizeRow(type, w.data(), encoded.data(), cols);
+            std::vector<float> decoded(static_cast<size_t>(cols));
+            dequantizeRow(type, encoded.data(), decoded.data(), cols);
+            double expected = 0.0, magnitude = 0.0;
+            for (size_t i = 0; i < decoded.size(); ++i) {
+                expected += double(decoded[i]) * x[i];
+                magnitude += std::abs(double(decoded[i]) * x[i]);
+            }
+            for (float got : {dotRow(type, encoded.data(), x.data(), cols),
+                              dotRowPortable(type, encoded.data(), x.data(), cols)})
+                QVERIFY2(std::abs(got - expected) <= 1e-5 * magnitude,
+                         qPrintable(QString("%1 columns: %2 against %3")
+                                        .arg(cols)
+                                        .arg(double(got))
+                                        .arg(expected)));
+        }
     }
 
     void roundTripWithinBounds_data() {

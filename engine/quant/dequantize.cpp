@@ -1,5 +1,7 @@
 #include "quant/dequantize.h"
 
+#include "quant/k_scales.h"
+
 #include <bit>
 #include <cassert>
 #include <cstring>
@@ -173,25 +175,6 @@ void dequantizeQ5_1(const uint8_t* src, float* dst, int64_t blocks) {
             dst[j + kQK / 2] = toFloat(high) * d + m;
         }
     }
-}
-
-// Unpacks the eight 6-bit scales and mins of a Q4_K/Q5_K super-block from scales[12]: bytes 0..3
-// hold scales 0..3, bytes 4..7 mins 0..3 (low 6 bits each); scales and mins 4..7 keep their low
-// nibbles in bytes 8..11 and their top two bits in the spare top bits of bytes 0..7.
-struct KScales {
-    float scale[8];
-    float min[8];
-};
-
-KScales unpackKScales(const uint8_t* s, float d, float dmin) {
-    KScales out;
-    for (int j = 0; j < 4; ++j) {
-        out.scale[j] = d * toFloat(s[j] & 63);
-        out.min[j] = dmin * toFloat(s[j + 4] & 63);
-        out.scale[j + 4] = d * toFloat((s[j + 8] & 0xF) | ((s[j] >> 6) << 4));
-        out.min[j + 4] = dmin * toFloat((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-    }
-    return out;
 }
 
 // d, dmin, scales[12], qs[128]. Four chunks of 64 elements share 32 bytes: the low nibbles are

@@ -6,6 +6,7 @@
 #include "common/thread_pool.h"
 #include "kv/paged_kv_store.h"
 #include "quant/dequantize.h"
+#include "quant/dot.h"
 
 #include <cblas.h>
 
@@ -157,10 +158,14 @@ public:
             const int64_t tileRows = std::min(kWeightTileRows, v.rows - firstRow);
             std::vector<float>& scratch = scratch_[size_t(thread)];
             if (x.rows < kGemmMinRows) {
+                // Few rows (decoding): each weight row meets x in its own format, never written
+                // out dequantized.
+                const uint64_t bytes = quant::rowBytes(v.type, v.cols).value_or(0);
+                const auto* src = static_cast<const uint8_t*>(v.data);
                 for (int64_t o = 0; o < tileRows; ++o) {
-                    const float* wr = rowPointer(w, firstRow + o, scratch);
+                    const uint8_t* wr = src + uint64_t(firstRow + o) * bytes;
                     for (int64_t r = 0; r < x.rows; ++r)
-                        out.row(r)[firstRow + o] = cblas_sdot(int(v.cols), x.row(r), 1, wr, 1);
+                        out.row(r)[firstRow + o] = quant::dotRow(v.type, wr, x.row(r), v.cols);
                 }
             } else {
                 const float* tileData;

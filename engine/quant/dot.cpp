@@ -1,0 +1,254 @@
+#include "quant/dot.h"
+
+#include "quant/dequantize.h"
+#include "quant/k_scales.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HIP_QUANT_AVX2 1
+#include <immintrin.h>
+#endif
+
+// Block layouts as in dequantize.cpp. The kernels accumulate per block: the integer quants times
+// x (in fp32, exact for these small integers) are summed first, then scaled once by the block's
+// d; offsets (Q4_1's m, Q4_K's mins, Q4_0's bias of 8) multiply the sum of x over the block.
+
+namespace hip::quant {
+namespace {
+
+constexpr int64_t kBufferElements = 256; // one K super-block, eight 32-element blocks
+
+float readHalf(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return halfToFloat(h);
+}
+
+float plainDot(const float* a, const float* b, int64_t n) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+#ifdef HIP_QUANT_AVX2
+#define HIP_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+HIP_AVX2 float horizontalSum(__m256 v) {
+    const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
+    return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
+// Eight bytes (the low half of `bytes`) as floats, unsigned or signed.
+HIP_AVX2 __m256 unsignedBytes(__m128i bytes) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+}
+HIP_AVX2 __m256 signedBytes(__m128i bytes) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+}
+
+// Sixteen unsigned bytes times x[0..15]: {sum q*x, sum x}.
+struct Partial {
+    __m256 qx, x;
+};
+HIP_AVX2 Partial dot16(__m128i q, const float* x) {
+    const __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
+    const __m256 qx = _mm256_fmadd_ps(unsignedBytes(_mm_unpackhi_epi64(q, q)), x1,
+                                      _mm256_mul_ps(unsignedBytes(q), x0));
+    return {qx, _mm256_add_ps(x0, x1)};
+}
+
+HIP_AVX2 float dotF32(const float* w, const float* x, int64_t n) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n; i += 8)
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), acc);
+    return horizontalSum(acc);
+}
+
+HIP_AVX2 float dotF16(const uint8_t* w, const float* x, int64_t n) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n; i += 8) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i));
+        acc = _mm256_fmadd_ps(_mm256_cvtph_ps(h), _mm256_loadu_ps(x + i), acc);
+    }
+    return horizontalSum(acc);
+}
+
+// d, qs[32] (int8).
+HIP_AVX2 float dotQ8_0(const uint8_t* src, const float* x, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b, src += 34, x += 32) {
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 18));
+        __m256 qx = _mm256_mul_ps(signedBytes(lo), _mm256_loadu_ps(x));
+        qx = _mm256_fmadd_ps(signedBytes(_mm_unpackhi_epi64(lo, lo)), _mm256_loadu_ps(x + 8), qx);
+        qx = _mm256_fmadd_ps(signedBytes(hi), _mm256_loadu_ps(x + 16), qx);
+        qx = _mm256_fmadd_ps(signedBytes(_mm_unpackhi_epi64(hi, hi)), _mm256_loadu_ps(x + 24), qx);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(readHalf(src)), qx, acc);
+    }
+    return horizontalSum(acc);
+}
+
+// Eight bytes from memory as eight 32-bit lanes.
+HIP_AVX2 __m256i widenBytes(const uint8_t* p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
+// The low and high nibbles of 16 bytes: elements 0..15 and 16..31 of a 32-element block.
+struct Nibbles {
+    __m128i low, high;
+};
+HIP_AVX2 Nibbles nibbles(const uint8_t* qs) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    return {_mm_and_si128(q, mask), _mm_and_si128(_mm_srli_epi16(q, 4), mask)};
+}
+
+// d, qs[16] with a +8 bias, or (withMin) d, m, qs[16] with y = q * d + m.
+template <bool withMin> HIP_AVX2 float dotQ4(const uint8_t* src, const float* x, int64_t blocks) {
+    constexpr int kBytes = withMin ? 20 : 18;
+    const uint8_t* firstQuant = src + (withMin ? 4 : 2);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b, src += kBytes, firstQuant += kBytes, x += 32) {
+        const Nibbles n = nibbles(firstQuant);
+        const Partial low = dot16(n.low, x), high = dot16(n.high, x + 16);
+        const __m256 qx = _mm256_add_ps(low.qx, high.qx), xs = _mm256_add_ps(low.x, high.x);
+        const __m256 d = _mm256_set1_ps(readHalf(src));
+        if constexpr (withMin)
+            acc =
+                _mm256_fmadd_ps(_mm256_set1_ps(readHalf(src + 2)), xs, _mm256_fmadd_ps(d, qx, acc));
+        else
+            acc = _mm256_fmadd_ps(d, _mm256_fmadd_ps(_mm256_set1_ps(-8.0f), xs, qx), acc);
+    }
+    return horizontalSum(acc);
+}
+
+// d, dmin, scales[12], qs[128]: chunk c of 64 elements takes 32 bytes, low nibbles for sub-block
+// 2c, high nibbles for 2c + 1.
+HIP_AVX2 float dotQ4_K(const uint8_t* src, const float* x, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b, src += 144) {
+        const KScales k = unpackKScales(src + 4, readHalf(src), readHalf(src + 2));
+        const uint8_t* qs = src + 16;
+        for (int chunk = 0; chunk < 4; ++chunk, qs += 32, x += 64) {
+            const Nibbles first = nibbles(qs), second = nibbles(qs + 16);
+            const Partial l0 = dot16(first.low, x), l1 = dot16(second.low, x + 16);
+            const Partial h0 = dot16(first.high, x + 32), h1 = dot16(second.high, x + 48);
+            const int lo = 2 * chunk, hi = lo + 1;
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(k.scale[lo]), _mm256_add_ps(l0.qx, l1.qx), acc);
+            acc = _mm256_fnmadd_ps(_mm256_set1_ps(k.min[lo]), _mm256_add_ps(l0.x, l1.x), acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(k.scale[hi]), _mm256_add_ps(h0.qx, h1.qx), acc);
+            acc = _mm256_fnmadd_ps(_mm256_set1_ps(k.min[hi]), _mm256_add_ps(h0.x, h1.x), acc);
+        }
+    }
+    return horizontalSum(acc);
+}
+
+// ql[128], qh[64], scales[16] (int8), d (last); quants carry a +32 bias. Eight elements l..l+7 of
+// each quarter of a half come from the same eight ql, ql + 32 and qh bytes.
+HIP_AVX2 float dotQ6_K(const uint8_t* src, const float* x, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi32(0xF), two = _mm256_set1_epi32(3);
+    const __m256i bias = _mm256_set1_epi32(32);
+    for (int64_t b = 0; b < blocks; ++b, src += 210) {
+        const float d = readHalf(src + 208);
+        const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
+        for (int half = 0; half < 2; ++half, x += 128) {
+            const uint8_t* ql = src + 64 * half;
+            const uint8_t* qh = src + 128 + 32 * half;
+            for (int l = 0; l < 32; l += 8) {
+                const __m256i a = widenBytes(ql + l), c = widenBytes(ql + l + 32);
+                const __m256i h = widenBytes(qh + l);
+                const __m256i q[4] = {
+                    _mm256_or_si256(_mm256_and_si256(a, low4),
+                                    _mm256_slli_epi32(_mm256_and_si256(h, two), 4)),
+                    _mm256_or_si256(
+                        _mm256_and_si256(c, low4),
+                        _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 2), two), 4)),
+                    _mm256_or_si256(
+                        _mm256_srli_epi32(a, 4),
+                        _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 4), two), 4)),
+                    _mm256_or_si256(_mm256_srli_epi32(c, 4),
+                                    _mm256_slli_epi32(_mm256_srli_epi32(h, 6), 4))};
+                const int is = l / 16;
+                for (int r = 0; r < 4; ++r) {
+                    const __m256 qf = _mm256_cvtepi32_ps(_mm256_sub_epi32(q[r], bias));
+                    const float scale = d * static_cast<float>(scales[8 * half + is + 2 * r]);
+                    acc = _mm256_fmadd_ps(_mm256_set1_ps(scale),
+                                          _mm256_mul_ps(qf, _mm256_loadu_ps(x + l + 32 * r)), acc);
+                }
+            }
+        }
+    }
+    return horizontalSum(acc);
+}
+
+// The AVX2 kernel for `type`, or nothing (the portable path then runs).
+bool dotRowAvx2(GgmlType type, const uint8_t* row, const float* x, int64_t cols, float& result) {
+    switch (type) {
+    case GgmlType::F32:
+        if (cols % 8 != 0) return false;
+        result = dotF32(reinterpret_cast<const float*>(row), x, cols);
+        return true;
+    case GgmlType::F16:
+        if (cols % 8 != 0) return false;
+        result = dotF16(row, x, cols);
+        return true;
+    case GgmlType::Q8_0:
+        result = dotQ8_0(row, x, cols / 32);
+        return true;
+    case GgmlType::Q4_0:
+        result = dotQ4<false>(row, x, cols / 32);
+        return true;
+    case GgmlType::Q4_1:
+        result = dotQ4<true>(row, x, cols / 32);
+        return true;
+    case GgmlType::Q4_K:
+        result = dotQ4_K(row, x, cols / 256);
+        return true;
+    case GgmlType::Q6_K:
+        result = dotQ6_K(row, x, cols / 256);
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool hasAvx2() {
+    static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                                  __builtin_cpu_supports("f16c");
+    return supported;
+}
+#endif
+
+} // namespace
+
+float dotRowPortable(GgmlType type, const void* row, const float* x, int64_t cols) {
+    if (type == GgmlType::F32) return plainDot(static_cast<const float*>(row), x, cols);
+    const auto* bytes = static_cast<const uint8_t*>(row);
+    const int64_t blockElements = traits(type).blockSize;
+    const int64_t chunk = std::max(blockElements, kBufferElements / blockElements * blockElements);
+    const uint64_t chunkBytes = rowBytes(type, chunk).value_or(0);
+    float buffer[kBufferElements];
+    float sum = 0.0f;
+    for (int64_t first = 0; first < cols; first += chunk, bytes += chunkBytes) {
+        const int64_t n = std::min(chunk, cols - first);
+        dequantizeRow(type, bytes, buffer, n);
+        sum += plainDot(buffer, x + first, n);
+    }
+    return sum;
+}
+
+float dotRow(GgmlType type, const void* row, const float* x, int64_t cols) {
+#ifdef HIP_QUANT_AVX2
+    float result = 0.0f;
+    if (hasAvx2() && dotRowAvx2(type, static_cast<const uint8_t*>(row), x, cols, result))
+        return result;
+#endif
+    return dotRowPortable(type, row, x, cols);
+}
+
+} // namespace hip::quant
