@@ -68,6 +68,16 @@ HIP_AVX2 float dotF32(const float* w, const float* x, int64_t n) {
     return horizontalSum(acc);
 }
 
+HIP_AVX2 float dotBf16(const uint8_t* w, const float* x, int64_t n) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n; i += 8) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i));
+        const __m256 f = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+        acc = _mm256_fmadd_ps(f, _mm256_loadu_ps(x + i), acc);
+    }
+    return horizontalSum(acc);
+}
+
 HIP_AVX2 float dotF16(const uint8_t* w, const float* x, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n; i += 8) {
@@ -107,13 +117,39 @@ HIP_AVX2 Nibbles nibbles(const uint8_t* qs) {
     return {_mm_and_si128(q, mask), _mm_and_si128(_mm_srli_epi16(q, 4), mask)};
 }
 
-// d, qs[16] with a +8 bias, or (withMin) d, m, qs[16] with y = q * d + m.
-template <bool withMin> HIP_AVX2 float dotQ4(const uint8_t* src, const float* x, int64_t blocks) {
-    constexpr int kBytes = withMin ? 20 : 18;
-    const uint8_t* firstQuant = src + (withMin ? 4 : 2);
+// Bit j of `bits` (j < 16) as byte j: 16 if set, else 0 (the fifth bit of a 5-bit quant).
+HIP_AVX2 __m128i fifthBits(uint32_t bits) {
+    const __m128i spread =
+        _mm_shuffle_epi8(_mm_set1_epi16(static_cast<short>(bits & 0xFFFFu)),
+                         _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const __m128i mask = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    return _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(spread, mask), mask), _mm_set1_epi8(16));
+}
+
+// Bit b of each byte of `h`, as 16 or 0 (shifts within 16-bit lanes keep the bytes apart: each
+// holds 0 or 1 after the mask).
+HIP_AVX2 __m128i bitOfBytes(__m128i h, int b) {
+    const __m128i one = _mm_and_si128(_mm_srl_epi16(h, _mm_cvtsi32_si128(b)), _mm_set1_epi8(1));
+    return _mm_slli_epi16(one, 4);
+}
+
+// The 32-element formats with nibble quants: Q4_0 (d, qs[16], bias 8), Q4_1 (d, m, qs[16],
+// y = q * d + m), Q5_0 (d, qh[4], qs[16], bias 16) and Q5_1 (d, m, qh[4], qs[16]). Bit j of qh
+// is the fifth bit of element j.
+template <bool withMin, bool fiveBit>
+HIP_AVX2 float dotNibbleBlocks(const uint8_t* src, const float* x, int64_t blocks) {
+    constexpr int kHeader = (withMin ? 4 : 2) + (fiveBit ? 4 : 0);
+    constexpr int kBytes = kHeader + 16;
+    constexpr float kBias = withMin ? 0.0f : (fiveBit ? 16.0f : 8.0f);
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b, src += kBytes, firstQuant += kBytes, x += 32) {
-        const Nibbles n = nibbles(firstQuant);
+    for (int64_t b = 0; b < blocks; ++b, src += kBytes, x += 32) {
+        Nibbles n = nibbles(src + kHeader);
+        if constexpr (fiveBit) {
+            uint32_t qh;
+            std::memcpy(&qh, src + kHeader - 4, sizeof qh);
+            n.low = _mm_or_si128(n.low, fifthBits(qh));
+            n.high = _mm_or_si128(n.high, fifthBits(qh >> 16));
+        }
         const Partial low = dot16(n.low, x), high = dot16(n.high, x + 16);
         const __m256 qx = _mm256_add_ps(low.qx, high.qx), xs = _mm256_add_ps(low.x, high.x);
         const __m256 d = _mm256_set1_ps(readHalf(src));
@@ -121,20 +157,32 @@ template <bool withMin> HIP_AVX2 float dotQ4(const uint8_t* src, const float* x,
             acc =
                 _mm256_fmadd_ps(_mm256_set1_ps(readHalf(src + 2)), xs, _mm256_fmadd_ps(d, qx, acc));
         else
-            acc = _mm256_fmadd_ps(d, _mm256_fmadd_ps(_mm256_set1_ps(-8.0f), xs, qx), acc);
+            acc = _mm256_fmadd_ps(d, _mm256_fmadd_ps(_mm256_set1_ps(-kBias), xs, qx), acc);
     }
     return horizontalSum(acc);
 }
 
-// d, dmin, scales[12], qs[128]: chunk c of 64 elements takes 32 bytes, low nibbles for sub-block
-// 2c, high nibbles for 2c + 1.
-HIP_AVX2 float dotQ4_K(const uint8_t* src, const float* x, int64_t blocks) {
+// d, dmin, scales[12], (fiveBit: qh[32],) qs[128]: chunk c of 64 elements takes 32 bytes, low
+// nibbles for sub-block 2c, high nibbles for 2c + 1; bit 2c of qh[l] is the fifth bit of element
+// l of sub-block 2c, bit 2c + 1 that of sub-block 2c + 1.
+template <bool fiveBit> HIP_AVX2 float dotK(const uint8_t* src, const float* x, int64_t blocks) {
+    constexpr int kBytes = fiveBit ? 176 : 144;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b, src += 144) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBytes) {
         const KScales k = unpackKScales(src + 4, readHalf(src), readHalf(src + 2));
-        const uint8_t* qs = src + 16;
+        const uint8_t* qs = src + (fiveBit ? 48 : 16);
+        __m128i qh[2] = {};
+        if constexpr (fiveBit)
+            for (int i = 0; i < 2; ++i)
+                qh[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 + 16 * i));
         for (int chunk = 0; chunk < 4; ++chunk, qs += 32, x += 64) {
-            const Nibbles first = nibbles(qs), second = nibbles(qs + 16);
+            Nibbles first = nibbles(qs), second = nibbles(qs + 16);
+            if constexpr (fiveBit) {
+                first.low = _mm_or_si128(first.low, bitOfBytes(qh[0], 2 * chunk));
+                second.low = _mm_or_si128(second.low, bitOfBytes(qh[1], 2 * chunk));
+                first.high = _mm_or_si128(first.high, bitOfBytes(qh[0], 2 * chunk + 1));
+                second.high = _mm_or_si128(second.high, bitOfBytes(qh[1], 2 * chunk + 1));
+            }
             const Partial l0 = dot16(first.low, x), l1 = dot16(second.low, x + 16);
             const Partial h0 = dot16(first.high, x + 32), h1 = dot16(second.high, x + 48);
             const int lo = 2 * chunk, hi = lo + 1;
@@ -197,17 +245,30 @@ bool dotRowAvx2(GgmlType type, const uint8_t* row, const float* x, int64_t cols,
         if (cols % 8 != 0) return false;
         result = dotF16(row, x, cols);
         return true;
+    case GgmlType::BF16:
+        if (cols % 8 != 0) return false;
+        result = dotBf16(row, x, cols);
+        return true;
     case GgmlType::Q8_0:
         result = dotQ8_0(row, x, cols / 32);
         return true;
     case GgmlType::Q4_0:
-        result = dotQ4<false>(row, x, cols / 32);
+        result = dotNibbleBlocks<false, false>(row, x, cols / 32);
         return true;
     case GgmlType::Q4_1:
-        result = dotQ4<true>(row, x, cols / 32);
+        result = dotNibbleBlocks<true, false>(row, x, cols / 32);
+        return true;
+    case GgmlType::Q5_0:
+        result = dotNibbleBlocks<false, true>(row, x, cols / 32);
+        return true;
+    case GgmlType::Q5_1:
+        result = dotNibbleBlocks<true, true>(row, x, cols / 32);
         return true;
     case GgmlType::Q4_K:
-        result = dotQ4_K(row, x, cols / 256);
+        result = dotK<false>(row, x, cols / 256);
+        return true;
+    case GgmlType::Q5_K:
+        result = dotK<true>(row, x, cols / 256);
         return true;
     case GgmlType::Q6_K:
         result = dotQ6_K(row, x, cols / 256);

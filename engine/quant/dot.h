@@ -1,8 +1,8 @@
 #pragma once
 // Dot products of a quantized weight row with fp32 activations, for the CPU backend's decode
-// products: the row is never written out dequantized. Where the CPU has AVX2 and FMA, the common
-// formats (F32, F16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K) run hand-vectorized kernels; every other case
-// dequantizes a few blocks at a time into a small buffer. Results equal the dot product of the
+// products: the row is never written out dequantized. Where the CPU has AVX2 and FMA, every
+// format runs a hand-vectorized kernel; other CPUs (and float rows whose length is not a multiple
+// of 8) dequantize a few blocks at a time into a small buffer. Results equal the dot product of the
 // dequantized row up to fp32 summation order.
 
 #include "quant/ggml_type.h"
