@@ -60,6 +60,12 @@ uint16_t floatToHalf(float f) {
     return static_cast<uint16_t>(sign | (truncated + (roundUp ? 1u : 0u)));
 }
 
+float halfAt(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return halfToFloat(h);
+}
+
 float bf16ToFloat(uint16_t b) {
     return std::bit_cast<float>(static_cast<uint32_t>(b) << 16);
 }
@@ -77,19 +83,13 @@ namespace {
 constexpr int kQK = 32;   // elements per block of the 32-element formats
 constexpr int kQKK = 256; // elements per K-quant super-block
 
-float readHalf(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, sizeof h);
-    return halfToFloat(h);
-}
-
 float toFloat(int v) {
     return static_cast<float>(v);
 }
 
 void dequantizeF16(const uint8_t* src, float* dst, int64_t count) {
     for (int64_t i = 0; i < count; ++i)
-        dst[i] = readHalf(src + 2 * i);
+        dst[i] = halfAt(src + 2 * i);
 }
 
 void dequantizeBf16(const uint8_t* src, float* dst, int64_t count) {
@@ -103,7 +103,7 @@ void dequantizeBf16(const uint8_t* src, float* dst, int64_t count) {
 // d, qs[32] (int8).
 void dequantizeQ8_0(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 34, dst += kQK) {
-        const float d = readHalf(src);
+        const float d = halfAt(src);
         const auto* qs = reinterpret_cast<const int8_t*>(src + 2);
         for (int j = 0; j < kQK; ++j)
             dst[j] = toFloat(qs[j]) * d;
@@ -113,7 +113,7 @@ void dequantizeQ8_0(const uint8_t* src, float* dst, int64_t blocks) {
 // d, qs[16]: low nibbles are elements 0..15, high nibbles 16..31, stored with a +8 bias.
 void dequantizeQ4_0(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 18, dst += kQK) {
-        const float d = readHalf(src);
+        const float d = halfAt(src);
         const uint8_t* qs = src + 2;
         for (int j = 0; j < kQK / 2; ++j) {
             dst[j] = toFloat((qs[j] & 0xF) - 8) * d;
@@ -125,8 +125,8 @@ void dequantizeQ4_0(const uint8_t* src, float* dst, int64_t blocks) {
 // d, m, qs[16]: y = q * d + m with unsigned nibbles.
 void dequantizeQ4_1(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 20, dst += kQK) {
-        const float d = readHalf(src);
-        const float m = readHalf(src + 2);
+        const float d = halfAt(src);
+        const float m = halfAt(src + 2);
         const uint8_t* qs = src + 4;
         for (int j = 0; j < kQK / 2; ++j) {
             dst[j] = toFloat(qs[j] & 0xF) * d + m;
@@ -149,7 +149,7 @@ int fifthBit(uint32_t qh, int element) {
 // d, qh[4], qs[16]: 5-bit quants with a +16 bias.
 void dequantizeQ5_0(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 22, dst += kQK) {
-        const float d = readHalf(src);
+        const float d = halfAt(src);
         const uint32_t qh = readHighBits(src + 2);
         const uint8_t* qs = src + 6;
         for (int j = 0; j < kQK / 2; ++j) {
@@ -164,8 +164,8 @@ void dequantizeQ5_0(const uint8_t* src, float* dst, int64_t blocks) {
 // d, m, qh[4], qs[16]: y = q * d + m with unsigned 5-bit quants.
 void dequantizeQ5_1(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 24, dst += kQK) {
-        const float d = readHalf(src);
-        const float m = readHalf(src + 2);
+        const float d = halfAt(src);
+        const float m = halfAt(src + 2);
         const uint32_t qh = readHighBits(src + 4);
         const uint8_t* qs = src + 8;
         for (int j = 0; j < kQK / 2; ++j) {
@@ -181,7 +181,7 @@ void dequantizeQ5_1(const uint8_t* src, float* dst, int64_t blocks) {
 // sub-block 2c, the high nibbles sub-block 2c+1. y = d*sc*q - dmin*mn.
 void dequantizeQ4_K(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 144, dst += kQKK) {
-        const KScales k = unpackKScales(src + 4, readHalf(src), readHalf(src + 2));
+        const KScales k = unpackKScales(src + 4, halfAt(src), halfAt(src + 2));
         const uint8_t* qs = src + 16;
         for (int chunk = 0; chunk < 4; ++chunk, qs += 32) {
             const int lo = 2 * chunk;
@@ -199,7 +199,7 @@ void dequantizeQ4_K(const uint8_t* src, float* dst, int64_t blocks) {
 // 2c+1 that of its high half.
 void dequantizeQ5_K(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 176, dst += kQKK) {
-        const KScales k = unpackKScales(src + 4, readHalf(src), readHalf(src + 2));
+        const KScales k = unpackKScales(src + 4, halfAt(src), halfAt(src + 2));
         const uint8_t* qh = src + 16;
         const uint8_t* qs = src + 48;
         for (int chunk = 0; chunk < 4; ++chunk, qs += 32) {
@@ -222,7 +222,7 @@ void dequantizeQ5_K(const uint8_t* src, float* dst, int64_t blocks) {
 // 2r..2r+1 of qh[l]; quants carry a +32 bias.
 void dequantizeQ6_K(const uint8_t* src, float* dst, int64_t blocks) {
     for (int64_t b = 0; b < blocks; ++b, src += 210, dst += kQKK) {
-        const float d = readHalf(src + 208);
+        const float d = halfAt(src + 208);
         const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
         for (int half = 0; half < 2; ++half) {
             const uint8_t* ql = src + 64 * half;

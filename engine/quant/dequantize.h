@@ -14,6 +14,8 @@ void dequantizeRow(GgmlType type, const void* src, float* dst, int64_t count);
 
 // IEEE half and bfloat16 conversions, exact in both directions (round to nearest even).
 float halfToFloat(uint16_t h);
+// An fp16 value stored at p (block scales: any alignment).
+float halfAt(const uint8_t* p);
 uint16_t floatToHalf(float f);
 float bf16ToFloat(uint16_t b);
 uint16_t floatToBf16(float f);

@@ -344,8 +344,7 @@ void CudaBackend::embed(const Weight& table, const std::vector<int32_t>& tokens,
 void CudaBackend::rmsNorm(Act x, const Weight& gamma, float eps, Act out) {
     flushMatvecs(); // none while an add is pending: addInPlace flushed them
     const auto* g = static_cast<const float*>(gamma.view().data);
-    if (pendingAdd_ && pendingX_.data == x.data && pendingX_.rows == x.rows &&
-        pendingX_.cols == x.cols && pendingX_.stride == x.stride) {
+    if (pendingAdd_ && sameAct(pendingX_, x)) {
         pendingAdd_ = false;
         const Act y = pendingY_;
         identify({word(Op::AddRmsNorm), word(x), word(y), word(g), word(eps), word(out)});
