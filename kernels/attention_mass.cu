@@ -1,5 +1,6 @@
 #include "kernels/attention_mass.h"
 
+#include "kernels/kv_pages.cuh"
 #include "kernels/rotated_query.cuh"
 
 namespace hip::kernels {
@@ -30,7 +31,7 @@ template <class T, int D> __global__ void __launch_bounds__(kThreads) massKernel
         const bool valid = key < length, chunkUsed = 8 * chunk < D;
         float total = 0.0f;
         for (int kvHead = 0; kvHead < a.kv.kvHeads; ++kvHead) {
-            const T* row = static_cast<const T*>(a.kv.keys) + (kvHead * a.kv.capacity + key) * D;
+            const T* row = keyRow<const T>(a.kv, kvHead, valid ? key : 0);
             float k[8];
             unpack8<T>(valid && chunkUsed ? *reinterpret_cast<const uint4*>(row + 8 * chunk)
                                           : make_uint4(0, 0, 0, 0),

@@ -1,5 +1,6 @@
 #include "kernels/flash_decode.h"
 
+#include "kernels/kv_pages.cuh"
 #include "kernels/mma.cuh"
 #include "kernels/rotated_query.cuh"
 
@@ -19,6 +20,7 @@ namespace {
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 constexpr int kTileKeys = 16; // keys per warp step: one k-step of P V
+static_assert(kKvPageTokens % kTileKeys == 0, "a tile must lie in one KV page");
 constexpr int kStages = 2;
 constexpr int kMaxRows = 16; // query heads per KV head
 // Ranges shorter than this leave splits empty: at short contexts a block's fixed costs and the
@@ -71,8 +73,6 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
     // This warp's tiles: warp, warp + kWarps, ...
     const int myTiles = rangeTiles > warp ? (rangeTiles - warp + kWarps - 1) / kWarps : 0;
 
-    const T* keys = static_cast<const T*>(a.kv.keys) + kvHead * a.kv.capacity * D;
-    const T* values = static_cast<const T*>(a.kv.values) + kvHead * a.kv.capacity * D;
     auto tileStart = [&](int j) { return begin + (int64_t(j) * kWarps + warp) * kTileKeys; };
     auto stageKeys = [&](int j) {
         return reinterpret_cast<T*>(stages + (j % kStages) * Layout::kStageBytes);
@@ -82,13 +82,17 @@ __global__ void __launch_bounds__(kThreads, 2) decodeRangeKernel(DecodeAttention
         T* dk = stageKeys(j);
         T* dv = dk + Layout::kTile;
         const int64_t first = tileStart(j);
+        // A tile starts at a multiple of kTileKeys, so it lies in one page.
+        const int64_t page = kvRowOffset(a.kv, kvHead, first);
 #pragma unroll
         for (int i = lane; i < kTileKeys * kChunks; i += 32) {
             const int row = i / kChunks, chunk = i % kChunks;
             const bool valid = first + row < end;
-            const int64_t src = valid ? (first + row) * D + chunk * 8 : 0;
-            copyAsync16(dk + row * Layout::kStride + chunk * 8, keys + src, valid);
-            copyAsync16(dv + row * Layout::kStride + chunk * 8, values + src, valid);
+            const int64_t src = valid ? page + row * D + chunk * 8 : 0;
+            copyAsync16(dk + row * Layout::kStride + chunk * 8,
+                        static_cast<const T*>(a.kv.keys) + src, valid);
+            copyAsync16(dv + row * Layout::kStride + chunk * 8,
+                        static_cast<const T*>(a.kv.values) + src, valid);
         }
     };
     // One copy group per stage, even without a tile, so that waiting for "all but the newest

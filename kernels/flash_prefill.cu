@@ -1,5 +1,7 @@
 #include "kernels/flash_prefill.h"
 
+#include "kernels/kv_pages.cuh"
+
 #include "kernels/device_common.cuh"
 #include "kernels/mma.cuh"
 
@@ -52,8 +54,6 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a)
     const int tiles = (keyEnd + kKeyTile - 1) / kKeyTile;
 
     const T* q = static_cast<const T*>(a.q) + head * a.qHeadStride + int64_t(firstRow) * D;
-    const T* keys = static_cast<const T*>(a.kv.keys) + kvHead * a.kv.capacity * D;
-    const T* values = static_cast<const T*>(a.kv.values) + kvHead * a.kv.capacity * D;
 
     for (int i = tid; i < kRows * kChunks; i += kThreads) {
         const int row = i / kChunks, chunk = i % kChunks;
@@ -68,9 +68,12 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a)
         for (int i = tid; i < kKeyTile * kChunks; i += kThreads) {
             const int row = i / kChunks, chunk = i % kChunks;
             const bool valid = firstKey + row < keyEnd;
-            const int src = valid ? (firstKey + row) * D + chunk * 8 : 0;
-            copyAsync16(dk + Layout::offset(row, chunk), keys + src, valid);
-            copyAsync16(dv + Layout::offset(row, chunk), values + src, valid);
+            // Tiles may cross pages (48 keys): each row finds its own.
+            const int64_t src = kvRowOffset(a.kv, kvHead, valid ? firstKey + row : 0) + chunk * 8;
+            copyAsync16(dk + Layout::offset(row, chunk), static_cast<const T*>(a.kv.keys) + src,
+                        valid);
+            copyAsync16(dv + Layout::offset(row, chunk), static_cast<const T*>(a.kv.values) + src,
+                        valid);
         }
         commitAsyncCopies();
     };

@@ -21,15 +21,28 @@ struct Rows {
 // always accumulated in fp32.
 enum class Half16 { F16, BF16 };
 
-// A KV cache layer in device memory: per KV head, `capacity` rows of `headDim` values. Keys are
-// stored rotated at their own positions, so dense attention reads them as they are; attention
-// that moves a key to another position rotates it by the difference.
+// Positions per KV cache page. Pages are the unit a page table maps (and that the host tier will
+// move): a multiple of every kernel's key tile (16 in decode), so an aligned tile never crosses a
+// page, and a divisor of the HiP sink and window sizes.
+constexpr int32_t kKvPageTokens = 64;
+constexpr int32_t kKvPageShift = 6;
+static_assert(kKvPageTokens == 1 << kKvPageShift);
+
+// A KV cache layer in device memory, addressed through a page table (as FlashInfer's paged KV and
+// vLLM's block tables): the keys of position j of KV head h lie in page
+// pageTable[h * pagesPerHead + j / kKvPageTokens] of the key pool, at row j % kKvPageTokens; the
+// values at the same place of the value pool. A page holds kKvPageTokens rows of headDim values.
+// Keys are stored rotated at their own positions, so dense attention reads them as they are;
+// attention that moves a key to another position rotates it by the difference. Kernels reach rows
+// only through kv_pages.cuh: where a page lives is the cache's business.
 struct KvLayer {
-    void* keys = nullptr; // key j rotated at position j
-    void* values = nullptr;
+    void* keys = nullptr;   // key pool: page p starts at element p * kKvPageTokens * headDim
+    void* values = nullptr; // value pool, the same layout
+    const int32_t* pageTable = nullptr; // device memory, kvHeads * pagesPerHead pool pages
+    int32_t pagesPerHead = 0;
     int32_t kvHeads = 0;
     int32_t headDim = 0;
-    int64_t capacity = 0;
+    int64_t capacity = 0; // positions the table maps: pagesPerHead * kKvPageTokens
     Half16 type = Half16::F16;
 };
 

@@ -1,6 +1,7 @@
 #include "kernels/kv_append.h"
 
 #include "kernels/device_common.cuh"
+#include "kernels/kv_pages.cuh"
 
 namespace hip::kernels {
 namespace {
@@ -27,7 +28,7 @@ __global__ void appendKernel(Rows k, Rows v, const int32_t* positions, RopeTable
     const float2 rotated = i < rotatedPairs
                                ? rotatePair(key[first], key[second], ropeCosSin(rope, position, i))
                                : make_float2(key[first], key[second]);
-    const int64_t slot = (head * layer.capacity + position) * d;
+    const int64_t slot = kvRowOffset(layer, head, position);
     T* keys = static_cast<T*>(layer.keys) + slot;
     T* values = static_cast<T*>(layer.values) + slot;
     keys[first] = fromFloat<T>(rotated.x);

@@ -16,13 +16,22 @@
 # Carried inputs (git-ignored .device/): sysroot.tar.xz or debs/*.deb with Qt Core/Test,
 # sentencepiece, OpenBLAS and pkgconf (the machine has none of them); model.part.* (the default
 # model split in parts; the parts collect in /root across warm calls).
+#
+# A baseline in the same call: SOURCE=DIR builds and measures another source tree (for example
+# `git archive BASE | tar -x -C .device/base`, carried) in its own build folder, e.g.
+#   SOURCE=.device/base OUT=$OUT/base scripts/device-check.sh build bench-kernels
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 OUT=${OUT:-/tmp/device-check}
 mkdir -p "$OUT"
+source_dir=$root
 build=/tmp/hip-build
+if [ -n "${SOURCE:-}" ]; then
+    source_dir=$(cd "$SOURCE" && pwd)
+    build=/tmp/hip-build-$(basename "$source_dir")
+fi
 sysroot=/tmp/hip-sysroot
 models=/root/hip-models
 default_model=$models/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -55,7 +64,7 @@ setup() {
 phase_build() {
     local start=$SECONDS
     if [ ! -f $build/build.ninja ]; then
-        cmake -S "$root" -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHIPREADER_GUI=OFF \
+        cmake -S "$source_dir" -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHIPREADER_GUI=OFF \
             -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$lib/cmake \
             -DCMAKE_INCLUDE_PATH=$sysroot/usr/include \
             -DCMAKE_LIBRARY_PATH="$lib;$lib/openblas-pthread" -DQT_HOST_PATH=$sysroot/usr \

@@ -682,15 +682,16 @@ void TestCudaKernels::unsupportedShapesAreRefused() {
         return params;
     };
     const hip::backend::Backend& b = side.backend();
+    const hip::AttentionConfig dense;
     for (const AttentionParams& ok :
          {shape(32, 8, 128, 128), shape(9, 3, 64, 64), shape(16, 16, 96, 32), shape(4, 1, 32, 20)})
-        QVERIFY(b.supportsAttention(ok).isOk());
-    const hip::Status headDim = b.supportsAttention(shape(32, 8, 80, 80));
+        QVERIFY(b.supportsAttention(ok, dense).isOk());
+    const hip::Status headDim = b.supportsAttention(shape(32, 8, 80, 80), dense);
     QCOMPARE(headDim.code(), hip::ErrorCode::Unsupported);
     QVERIFY(headDim.message().find("head dimension 80") != std::string::npos);
-    QCOMPARE(b.supportsAttention(shape(34, 2, 64, 64)).code(), hip::ErrorCode::Unsupported);
-    QCOMPARE(b.supportsAttention(shape(8, 3, 64, 64)).code(), hip::ErrorCode::Unsupported);
-    QCOMPARE(b.supportsAttention(shape(8, 2, 64, 66)).code(), hip::ErrorCode::Unsupported);
+    QCOMPARE(b.supportsAttention(shape(34, 2, 64, 64), dense).code(), hip::ErrorCode::Unsupported);
+    QCOMPARE(b.supportsAttention(shape(8, 3, 64, 64), dense).code(), hip::ErrorCode::Unsupported);
+    QCOMPARE(b.supportsAttention(shape(8, 2, 64, 66), dense).code(), hip::ErrorCode::Unsupported);
 }
 
 void TestCudaKernels::outOfMemoryIsAnError() {

@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
@@ -404,12 +405,7 @@ public:
                 },
                 repeat_),
             6.0 * double(rows * qCols), 0.0);
-        hip::kernels::KvLayer layer{arena_.allocate(uint64_t(rows * kvCols) * 2),
-                                    arena_.allocate(uint64_t(rows * kvCols) * 2),
-                                    kvHeads,
-                                    headDim,
-                                    rows,
-                                    hip::kernels::Half16::F16};
+        const hip::kernels::KvLayer layer = emptyKvLayer(rows, kvHeads, headDim);
         const hip::kernels::Rows k{q, rows, kvCols, qCols};
         add("KV append", shape(rows, 2 * kvCols),
             timeMicroseconds(
@@ -551,11 +547,28 @@ private:
         std::fprintf(stderr, "%-40s %-28s %10.1f us\n", rows_.back().kernel.c_str(),
                      rows_.back().shape.c_str(), us);
     }
+    // A paged fp16 layer of `tokens` positions per KV head, its pages in order.
+    hip::kernels::KvLayer emptyKvLayer(int64_t tokens, int32_t kvHeads, int32_t headDim) {
+        hip::kernels::KvLayer layer;
+        layer.pagesPerHead =
+            int32_t((tokens + hip::kernels::kKvPageTokens - 1) / hip::kernels::kKvPageTokens);
+        layer.capacity = int64_t(layer.pagesPerHead) * hip::kernels::kKvPageTokens;
+        layer.kvHeads = kvHeads;
+        layer.headDim = headDim;
+        const uint64_t bytes = uint64_t(layer.capacity) * uint64_t(kvHeads) * uint64_t(headDim) * 2;
+        layer.keys = arena_.allocate(bytes);
+        layer.values = arena_.allocate(bytes);
+        std::vector<int32_t> table(size_t(kvHeads) * size_t(layer.pagesPerHead));
+        std::iota(table.begin(), table.end(), 0);
+        int32_t* deviceTable = arena_.array<int32_t>(table.size());
+        check(cudaMemcpy(deviceTable, table.data(), table.size() * 4, cudaMemcpyHostToDevice),
+              "page table");
+        layer.pageTable = deviceTable;
+        return layer;
+    }
     hip::kernels::KvLayer kvLayer(int64_t tokens, int32_t kvHeads, int32_t headDim) {
-        const uint64_t bytes = uint64_t(tokens) * uint64_t(kvHeads) * uint64_t(headDim) * 2;
-        hip::kernels::KvLayer layer{
-            arena_.allocate(bytes),   arena_.allocate(bytes), kvHeads, headDim, tokens,
-            hip::kernels::Half16::F16};
+        hip::kernels::KvLayer layer = emptyKvLayer(tokens, kvHeads, headDim);
+        const uint64_t bytes = uint64_t(layer.capacity) * uint64_t(kvHeads) * uint64_t(headDim) * 2;
         fill(layer.keys, bytes, halfPattern(bytes, 1.0f));
         fill(layer.values, bytes, halfPattern(bytes, 1.0f));
         return layer;

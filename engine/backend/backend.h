@@ -2,6 +2,21 @@
 // The small interface every compute backend implements (CPU reference, CUDA). The model's
 // forward pass is written once against it. Activations are fp32 matrices in backend memory;
 // weights stay in their file format (quantized) and are read as they are.
+//
+// The calls a backend may rely on. A forward pass is one call of embed(), then the layers' calls
+// (rmsNorm, matmul, attention, addInPlace, swiglu), and ends with copyToHost() or sampleToken():
+//  - embed() starts a pass. With one token it starts a decode step: a backend may record every
+//    call until the pass ends and run them together (the CUDA backend replays a CUDA graph), so
+//    a decode step's calls must not depend on host values that change from step to step except
+//    through the token and the positions the backend uploads itself.
+//  - matmul() and addInPlace() may be deferred and fused into the calls after them (products of
+//    one input batched, an add fused into the next RMSNorm); the results are visible to every
+//    later call of the pass.
+//  - attention() checks its arguments at once and returns the first error of the pass so far
+//    (work that ran asynchronously included); after an error the rest of the pass is dropped.
+//  - copyToHost() and sampleToken() end the pass: they run what was recorded and wait for it.
+//    A new embed() before either drops an unfinished pass (a cancelled one).
+//  - takeError() returns the first error of asynchronous work not yet returned.
 
 #include "hip/attention_config.h"
 #include "hip/attention_trace.h"
@@ -72,7 +87,9 @@ struct AttentionParams {
     const AttentionConfig* config = nullptr; // null: dense
 };
 
-// Keys (before rotation) and values of every layer, per token position.
+// Keys and values of every layer, per token position. How keys are kept is the backend's own:
+// the CPU keeps them unrotated (HiP rotates them at packed positions), the CUDA backend keeps them
+// rotated at their own positions (kernels/kernel_types.h).
 class KvCache {
 public:
     virtual ~KvCache() = default;
@@ -124,8 +141,9 @@ public:
     virtual void addInPlace(Act x, Act y) = 0;
     // out = silu(gate) * up.
     virtual void swiglu(Act gate, Act up, Act out) = 0;
-    // Stores k and v (k not rotated) at positions [start, start + q.rows) of `layer`, then writes
-    // the causal attention of q (not rotated) over positions [0, start + q.rows) to out.
+    // Stores k and v (k as the projection gives it, before rotation) at positions
+    // [start, start + q.rows) of `layer`, then writes the causal attention of q (likewise before
+    // rotation) over positions [0, start + q.rows) to out, as params.config says (dense when null).
     virtual Status attention(KvCache& cache, int32_t layer, int64_t start, Act q, Act k, Act v,
                              const AttentionParams& params, Act out) = 0;
     // Copies an activation matrix to host memory (rows * cols floats, packed).
@@ -143,9 +161,12 @@ public:
     }
 
     virtual BackendMemory memory() const { return {}; }
-    // Whether attention of this shape (heads, head dim, rotary dims) can run here, with the reason
-    // when not. The CPU backend runs every shape.
-    virtual Status supportsAttention(const AttentionParams&) const { return Status::ok(); }
+    // Whether attention of this shape (heads, head dim, rotary dims) and configuration (dense,
+    // HiP) can run here, with the reason when not: the one place that decides. The CPU backend
+    // runs everything.
+    virtual Status supportsAttention(const AttentionParams&, const AttentionConfig&) const {
+        return Status::ok();
+    }
 
     // The first error since the last call in work that ran asynchronously (GPU launches and
     // graphs). The CPU backend computes synchronously and has none.

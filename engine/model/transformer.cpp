@@ -67,7 +67,7 @@ Transformer::create(const gguf::GgufFile& file, const ModelConfig& config,
                     const ProgressCallback& progress, const CancelToken& cancel) {
     // Before any weight is uploaded: a backend without kernels for this attention shape fails
     // the load at once (and the engine may fall back to the CPU).
-    HIP_TRY(backend.supportsAttention(config.attentionParams()));
+    HIP_TRY(backend.supportsAttention(config.attentionParams(), attention));
     std::unique_ptr<Transformer> model(new Transformer(config, backend, maxBatch));
     WeightLoader loader(file, backend);
     const int64_t E = config.embeddingLength, V = config.vocabSize, F = config.feedForwardLength;
@@ -159,6 +159,12 @@ Status Transformer::allocateScratch() {
         *s.act = {next, s.rows, s.cols, s.cols};
         next += s.rows * s.cols;
     }
+    return Status::ok();
+}
+
+Status Transformer::setAttention(const AttentionConfig& attention) {
+    HIP_TRY(backend_.supportsAttention(config_.attentionParams(), attention));
+    attentionConfig_ = attention;
     return Status::ok();
 }
 

@@ -48,7 +48,8 @@ public:
     const ModelConfig& config() const { return config_; }
     const AttentionConfig& attention() const { return attentionConfig_; }
     // Takes effect at the next forward pass; callers reset KV caches whose masks are stale.
-    void setAttention(const AttentionConfig& attention) { attentionConfig_ = attention; }
+    // Refused when the backend cannot run it.
+    Status setAttention(const AttentionConfig& attention);
     int32_t maxBatch() const { return maxBatch_; }
     uint64_t weightBytes() const;
     uint64_t scratchBytes() const;

@@ -86,7 +86,7 @@ uint64_t scratchEstimate(const model::ModelConfig& c, Device device) {
 uint64_t kvBytesPerToken(const model::ModelConfig& c, Device device) {
 #ifdef HIPREADER_HAS_CUDA
     if (device == Device::Cuda)
-        return backend::CudaBackend::kvBytesPerToken(c.layers, c.kvHeads, c.headDim);
+        return backend::CudaKvCache::bytesPerToken(c.layers, c.kvHeads, c.headDim);
 #endif
     (void)device;
     return kv::PagedKvStore::bytesPerToken(c.layers, c.kvHeads, c.headDim);
@@ -125,9 +125,6 @@ MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig&
 Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& options) {
     if (options.device == Device::Cpu) return backend::createCpuBackend(options.threads);
 #ifdef HIPREADER_HAS_CUDA
-    if (options.attention.mode != AttentionConfig::Mode::Dense)
-        return makeError(ErrorCode::Unsupported,
-                         "HiP attention currently runs on the CPU backend only");
     backend::CudaBackendOptions cuda;
     cuda.memoryBudget = options.gpuMemoryBudget;
     return backend::createCudaBackend(cuda);
@@ -305,13 +302,8 @@ const AttentionConfig& Engine::attention() const {
 
 Status Engine::setAttention(const AttentionConfig& attention) {
     HIP_TRY(attention.validate());
-    if (state_->options.device == Device::Cuda && attention.mode != AttentionConfig::Mode::Dense)
-        return makeError(ErrorCode::Unsupported,
-                         "HiP attention currently runs on the CPU backend only; this model is "
-                         "loaded on the GPU");
     std::lock_guard lock(state_->computeMutex);
-    state_->transformer->setAttention(attention);
-    return Status::ok();
+    return state_->transformer->setAttention(attention);
 }
 
 int64_t Engine::countTokens(const std::string& text) const {

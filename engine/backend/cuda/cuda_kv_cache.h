@@ -1,8 +1,11 @@
 #pragma once
-// The KV cache in GPU memory: per layer and KV head, `capacity` rows of fp16/bf16 keys (stored
-// unrotated, as on the CPU) and values, allocated whole when the cache is made, plus the small
-// per-cache buffers of decode attention (split partials, log-sum-exp, attention mass, the
-// counters that find each KV head's last range).
+// The KV cache in GPU memory, paged (kernels::KvLayer): a pool of key pages and a pool of value
+// pages (fp16 or bf16, kernels::kKvPageTokens positions each) and a page table per layer and KV
+// head that maps each run of positions to its pool page. Keys are stored rotated at their own
+// positions (kernels/kernel_types.h states the invariant). Every page is placed when the cache is
+// made; the host tier will place pages elsewhere by changing the tables, not the kernels. The
+// cache also owns the small buffers of decode attention (split partials, log-sum-exp, attention
+// mass, the counters that find each KV head's last range).
 
 #include "backend/backend.h"
 #include "backend/cuda/device_pool.h"
@@ -17,7 +20,12 @@ public:
     // Decode attention may use up to kMaxGroup query heads per KV head.
     static constexpr int32_t kMaxGroup = 16;
 
-    // Clears the decode counters on `stream` and waits for it.
+    // Bytes of keys and values per position, as stored (16-bit) and allocated (whole pages).
+    static uint64_t bytesPerToken(int32_t layers, int32_t kvHeads, int32_t headDim) {
+        return uint64_t(layers) * 2u * uint64_t(kvHeads) * uint64_t(headDim) * 2u;
+    }
+
+    // Writes the page tables and clears the decode counters on `stream`, and waits for it.
     static Result<std::unique_ptr<CudaKvCache>> create(const KvCacheShape& shape,
                                                        kernels::Half16 type, int32_t splits,
                                                        DevicePool& pool, cudaStream_t stream);
@@ -27,8 +35,9 @@ public:
     void truncate(int64_t tokens) override {
         if (tokens < tokens_) tokens_ = tokens;
     }
-    uint64_t residentBytes() const override { return keys_.bytes() + values_.bytes(); }
-    // HiP does not run on the GPU yet: every layer is dense.
+    uint64_t residentBytes() const override {
+        return keys_.bytes() + values_.bytes() + pageTables_.bytes();
+    }
     std::vector<std::vector<KeyRange>> lastSelections() const override {
         return std::vector<std::vector<KeyRange>>(size_t(shape_.layers));
     }
@@ -48,12 +57,15 @@ private:
     int64_t partialFloats() const {
         return int64_t(kMaxGroup) * shape_.kvHeads * splits_ * (shape_.headDim + 2);
     }
+    int32_t pagesPerHead() const {
+        return int32_t((shape_.capacity + kernels::kKvPageTokens - 1) / kernels::kKvPageTokens);
+    }
 
     KvCacheShape shape_;
     kernels::Half16 type_;
     int32_t splits_;
     int64_t tokens_ = 0;
-    DeviceAllocation keys_, values_, scratch_;
+    DeviceAllocation keys_, values_, pageTables_, scratch_;
 };
 
 } // namespace hip::backend

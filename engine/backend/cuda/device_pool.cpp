@@ -40,9 +40,10 @@ Result<DeviceAllocation> DevicePool::allocate(uint64_t bytes, DeviceUse use,
             held += b.load(std::memory_order_relaxed);
         if (held + bytes > budget_)
             return makeError(ErrorCode::OutOfMemory,
-                             "over the GPU memory budget: " + what + " needs " + readableSize(bytes) +
-                                 " but only " + readableSize(budget_ - std::min(held, budget_)) +
-                                 " of the " + readableSize(budget_) +
+                             "over the GPU memory budget: " + what + " needs " +
+                                 readableSize(bytes) + " but only " +
+                                 readableSize(budget_ - std::min(held, budget_)) + " of the " +
+                                 readableSize(budget_) +
                                  " budget is left; raise the budget, or choose a shorter context "
                                  "or a smaller model");
     }
@@ -54,7 +55,8 @@ Result<DeviceAllocation> DevicePool::allocate(uint64_t bytes, DeviceUse use,
         cudaMemGetInfo(&freeBytes, &totalBytes);
         return makeError(ErrorCode::OutOfMemory,
                          "out of GPU memory: " + what + " needs " + readableSize(bytes) +
-                             " but only " + readableSize(freeBytes) + " of " + readableSize(totalBytes) +
+                             " but only " + readableSize(freeBytes) + " of " +
+                             readableSize(totalBytes) +
                              " is free; choose a shorter context or a smaller model");
     }
     HIP_CUDA_TRY(error, "cudaMalloc for " + what);
