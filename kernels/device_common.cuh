@@ -51,6 +51,9 @@ __device__ __forceinline__ float exp2Approx(float x) {
     return y;
 }
 
+__device__ __forceinline__ float toFloat(float v) {
+    return v;
+}
 __device__ __forceinline__ float toFloat(__half h) {
     return __half2float(h);
 }

@@ -1,8 +1,7 @@
 #include "kernels/flash_prefill.h"
 
-#include "kernels/kv_pages.cuh"
-
 #include "kernels/device_common.cuh"
+#include "kernels/kv_pages.cuh"
 #include "kernels/mma.cuh"
 
 // The FlashAttention-2 scheme with mma.sync: a block owns a tile of query rows of one head and
@@ -61,19 +60,21 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(PrefillAttention a)
         copyAsync16(sQ + Layout::offset(row, chunk), q + (valid ? row * D + chunk * 8 : 0), valid);
     }
     // Rows past keyEnd are zero-filled: a zero probability times garbage could still be NaN.
+    const T* keyPool = static_cast<const T*>(a.kv.keys);
+    const T* valuePool = static_cast<const T*>(a.kv.values);
+    const int32_t* pages = headPages(a.kv, kvHead);
     auto loadKeyTile = [&](int t, int buffer) {
         const int firstKey = t * kKeyTile;
         T* dk = sK + buffer * kTile;
         T* dv = sV + buffer * kTile;
         for (int i = tid; i < kKeyTile * kChunks; i += kThreads) {
             const int row = i / kChunks, chunk = i % kChunks;
-            const bool valid = firstKey + row < keyEnd;
+            const int key = firstKey + row;
+            const bool valid = key < keyEnd;
             // Tiles may cross pages (48 keys): each row finds its own.
-            const int64_t src = kvRowOffset(a.kv, kvHead, valid ? firstKey + row : 0) + chunk * 8;
-            copyAsync16(dk + Layout::offset(row, chunk), static_cast<const T*>(a.kv.keys) + src,
-                        valid);
-            copyAsync16(dv + Layout::offset(row, chunk), static_cast<const T*>(a.kv.values) + src,
-                        valid);
+            const int64_t src = valid ? pagedRowOffset(pages, key, D) + chunk * 8 : 0;
+            copyAsync16(dk + Layout::offset(row, chunk), keyPool + src, valid);
+            copyAsync16(dv + Layout::offset(row, chunk), valuePool + src, valid);
         }
         commitAsyncCopies();
     };

@@ -6,11 +6,22 @@
 
 namespace hip::kernels {
 
-// Element offset, in the key or value pool, of row `position` of KV head `kvHead`.
+// The page table of one KV head: its pool page for every kKvPageTokens positions.
+__device__ __forceinline__ const int32_t* headPages(const KvLayer& kv, int kvHead) {
+    return kv.pageTable + int64_t(kvHead) * kv.pagesPerHead;
+}
+
+// Element offset, in the key or value pool, of row `position` of the head whose table is
+// `pages`, for rows of `headDim` values.
+__device__ __forceinline__ int64_t pagedRowOffset(const int32_t* pages, int64_t position,
+                                                  int32_t headDim) {
+    return (int64_t(pages[position >> kKvPageShift]) * kKvPageTokens +
+            (position & (kKvPageTokens - 1))) *
+           headDim;
+}
+
 __device__ __forceinline__ int64_t kvRowOffset(const KvLayer& kv, int kvHead, int64_t position) {
-    const int32_t page =
-        kv.pageTable[int64_t(kvHead) * kv.pagesPerHead + (position >> kKvPageShift)];
-    return ((int64_t(page) << kKvPageShift) + (position & (kKvPageTokens - 1))) * kv.headDim;
+    return pagedRowOffset(headPages(kv, kvHead), position, kv.headDim);
 }
 
 template <class T>

@@ -5,6 +5,9 @@
 #include "backend/backend.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/rope_tables.h"
+#include "kernels/kv_append.h"
+#include "kv/paged_kv_store.h"
 #include "quant/quantize.h"
 
 #include <QtTest>
@@ -14,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -123,5 +127,87 @@ cudaBackend(hip::kernels::Half16 kvType = hip::kernels::Half16::F16) {
     QTEST_ASSERT(backend.isOk());
     return std::move(*backend);
 }
+
+// Device memory holding a copy of host values, freed with the object.
+template <class T> class DeviceArray {
+public:
+    DeviceArray() = default;
+    explicit DeviceArray(const std::vector<T>& values) : DeviceArray(values.size()) {
+        cudaMemcpy(data_, values.data(), values.size() * sizeof(T), cudaMemcpyHostToDevice);
+    }
+    explicit DeviceArray(size_t count) : count_(count) {
+        QTEST_ASSERT(cudaMalloc(&data_, std::max<size_t>(count, 1) * sizeof(T)) == cudaSuccess);
+        cudaMemset(data_, 0, std::max<size_t>(count, 1) * sizeof(T));
+    }
+    DeviceArray(const DeviceArray&) = delete;
+    DeviceArray& operator=(const DeviceArray&) = delete;
+    ~DeviceArray() { cudaFree(data_); }
+    T* data() const { return data_; }
+    std::vector<T> read() const {
+        std::vector<T> values(count_);
+        cudaDeviceSynchronize();
+        cudaMemcpy(values.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost);
+        return values;
+    }
+
+private:
+    T* data_ = nullptr;
+    size_t count_ = 0;
+};
+
+// One layer of a CPU KV store (keys unrotated) copied into a paged GPU layer as the CUDA backend
+// keeps it: keys rotated at their positions by kernels::appendKv, and pages placed in a shuffled
+// order, so a kernel that ignores the page table reads the wrong keys.
+class DeviceKvLayer {
+public:
+    DeviceKvLayer(const hip::kv::PagedKvStore& store, int32_t layer,
+                  const hip::backend::RopeParams& rope, hip::kernels::Half16 type,
+                  int64_t ropePositions, std::mt19937& random)
+        : rope_(rope) {
+        const int64_t tokens = store.tokens(), rowFloats = store.rowFloats();
+        QTEST_ASSERT(rope_.cover(std::max(ropePositions, tokens), pool_, nullptr).isOk());
+        view_.kvHeads = store.kvHeads();
+        view_.headDim = store.headDim();
+        view_.type = type;
+        view_.pagesPerHead =
+            int32_t((tokens + hip::kernels::kKvPageTokens - 1) / hip::kernels::kKvPageTokens);
+        view_.capacity = int64_t(view_.pagesPerHead) * hip::kernels::kKvPageTokens;
+        std::vector<int32_t> table(size_t(view_.kvHeads) * size_t(view_.pagesPerHead));
+        std::iota(table.begin(), table.end(), 0);
+        std::shuffle(table.begin(), table.end(), random);
+        table_ = std::make_unique<DeviceArray<int32_t>>(table);
+        view_.pageTable = table_->data();
+        const size_t poolValues =
+            table.size() * size_t(hip::kernels::kKvPageTokens) * size_t(view_.headDim);
+        keys_ = std::make_unique<DeviceArray<uint16_t>>(poolValues);
+        values_ = std::make_unique<DeviceArray<uint16_t>>(poolValues);
+        view_.keys = keys_->data();
+        view_.values = values_->data();
+
+        std::vector<float> k(size_t(tokens * rowFloats)), v(k.size());
+        std::vector<int32_t> positions(static_cast<size_t>(tokens));
+        for (int64_t p = 0; p < tokens; ++p) {
+            std::memcpy(k.data() + p * rowFloats, store.keys(layer, p), rowFloats * 4);
+            std::memcpy(v.data() + p * rowFloats, store.values(layer, p), rowFloats * 4);
+            positions[size_t(p)] = int32_t(p);
+        }
+        DeviceArray<float> deviceK(k), deviceV(v);
+        DeviceArray<int32_t> devicePositions(positions);
+        const hip::kernels::Rows kRows{deviceK.data(), tokens, rowFloats, rowFloats};
+        const hip::kernels::Rows vRows{deviceV.data(), tokens, rowFloats, rowFloats};
+        QTEST_ASSERT(hip::kernels::appendKv(kRows, vRows, devicePositions.data(), rope_.view(),
+                                            view_, nullptr) == cudaSuccess);
+        QTEST_ASSERT(cudaDeviceSynchronize() == cudaSuccess);
+    }
+    const hip::kernels::KvLayer& view() const { return view_; }
+    const hip::kernels::RopeTables& rope() const { return rope_.view(); }
+
+private:
+    hip::backend::DevicePool pool_;
+    hip::backend::DeviceRopeTables rope_;
+    std::unique_ptr<DeviceArray<int32_t>> table_;
+    std::unique_ptr<DeviceArray<uint16_t>> keys_, values_;
+    hip::kernels::KvLayer view_;
+};
 
 } // namespace cudatest

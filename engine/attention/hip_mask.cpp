@@ -114,12 +114,35 @@ std::vector<size_t> topIndices(const std::vector<float>& scores, size_t keep) {
 // One pruning stage: scores every input chunk and keeps the best `keepChunks`.
 ChunkList pruneStage(const PruningContext& c, size_t stage, const ChunkList& input,
                      const QueryBlock& query) {
+    const size_t keepChunks = size_t(stageKeepChunks(c, stage));
+    if (input.size() <= keepChunks) return input;
+    ChunkList kept;
+    for (size_t index : topIndices(scoreChunks(c, stage, input, query), keepChunks))
+        kept.push_back(input[index]);
+    return kept;
+}
+
+// Cuts every chunk into pieces of `size` (the last piece of a chunk may be shorter).
+ChunkList split(const ChunkList& chunks, int32_t size) {
+    ChunkList pieces;
+    for (const KeyRange& chunk : chunks)
+        for (int64_t begin = chunk.begin; begin < chunk.end; begin += size)
+            pieces.push_back({begin, std::min(begin + size, chunk.end)});
+    return pieces;
+}
+
+} // namespace
+
+int64_t stageKeepChunks(const PruningContext& c, size_t stage) {
     const PruningStage& s = c.config.stages[stage];
     const bool last = stage + 1 == c.config.stages.size();
     const int64_t keepTokens = last ? c.config.finalTokens(c.layer) : s.keepTokens;
-    const size_t keepChunks = size_t(keepTokens / s.chunkSize);
-    if (input.size() <= keepChunks) return input;
+    return keepTokens / s.chunkSize;
+}
 
+std::vector<float> scoreChunks(const PruningContext& c, size_t stage, const ChunkList& input,
+                               const QueryBlock& query) {
+    const PruningStage& s = c.config.stages[stage];
     // Relative rope: the query sits `window` after both representatives (left at 0, right at
     // 1), so content decides. Chunk-indexed rope (first layers): keys of the j-th candidate
     // chunk sit at j and the query just after the last chunk, which favours recent chunks the
@@ -139,22 +162,8 @@ ChunkList pruneStage(const PruningContext& c, size_t stage, const ChunkList& inp
             scores[j] = std::max(scores[j], selectRepresentative(c, queries, h, input[j], leftRope,
                                                                  rightRope, scratch));
     }
-    ChunkList kept;
-    for (size_t index : topIndices(scores, keepChunks))
-        kept.push_back(input[index]);
-    return kept;
+    return scores;
 }
-
-// Cuts every chunk into pieces of `size` (the last piece of a chunk may be shorter).
-ChunkList split(const ChunkList& chunks, int32_t size) {
-    ChunkList pieces;
-    for (const KeyRange& chunk : chunks)
-        for (int64_t begin = chunk.begin; begin < chunk.end; begin += size)
-            pieces.push_back({begin, std::min(begin + size, chunk.end)});
-    return pieces;
-}
-
-} // namespace
 
 int64_t ropePositionsNeeded(const AttentionConfig& config, int64_t contextTokens) {
     // Relative scoring uses positions up to the window; chunk-indexed scoring up to the number

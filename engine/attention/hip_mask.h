@@ -52,6 +52,12 @@ int64_t candidateEnd(const AttentionConfig& config, int64_t lastPosition);
 // The first stage's input: its chunk grid over the candidates.
 ChunkList initialChunks(const AttentionConfig& config, int64_t candidateEnd);
 
+// Chunks stage `stage` keeps (the last stage's budget depends on the layer).
+int64_t stageKeepChunks(const PruningContext& context, size_t stage);
+// Stage `stage`'s score of every input chunk: SelectRep per head, the best over heads.
+std::vector<float> scoreChunks(const PruningContext& context, size_t stage, const ChunkList& input,
+                               const QueryBlock& query);
+
 // Runs stages [firstStage, N) on `input` (the input of firstStage). Writes the input of every
 // later stage to stageInputs[s] (stageInputs has N entries) and returns the final key blocks.
 ChunkList runStages(const PruningContext& context, size_t firstStage, ChunkList input,
