@@ -12,6 +12,9 @@
 
 namespace hip::kernels {
 
+// Chunks a mask may hold (HipChunkLists::capacity): each block keeps its mask in shared memory.
+constexpr int32_t kHipMaxMaskChunks = 1024;
+
 struct HipSparseAttention {
     HipQueries queries;
     KvLayer kv;
@@ -26,16 +29,31 @@ struct HipSparseAttention {
 };
 
 // Scratch a decode step needs (queries.rows == 1) for `heads` query heads over up to
-// `keysPerHead` attended keys (sinks + mask + window), in bytes, 16-byte aligned.
+// `keysPerHead` attended keys (sinks + mask + window), in bytes, 16-byte aligned. The key ranges
+// the step is split into follow from kvHeads, keysPerHead and multiprocessors, so hipSparseDecode
+// takes the same values (HipDecodeScratch).
 uint64_t hipSparseDecodeScratchBytes(int32_t heads, int32_t kvHeads, int32_t headDim,
                                      int64_t keysPerHead, int32_t multiprocessors);
 
-// Prefill (any number of rows, position from queries.firstPosition or queries.length).
+struct HipDecodeScratch {
+    void* data = nullptr;     // hipSparseDecodeScratchBytes bytes, zeroed once before first use
+    int64_t keysPerHead = 0;  // as given to hipSparseDecodeScratchBytes: the mass output covers
+                              // this many attended keys (the attention output covers them all)
+    int32_t multiprocessors = 0;
+};
+
+// Supports the head dims of attentionSupportsHeadDim, rope.dims <= headDim, masks of up to
+// kHipMaxMaskChunks chunks (mask.capacity), and `rope` covering every query position (the packed
+// distances of a valid mask never exceed the query's own position).
+
+// Prefill (any number of rows, position from queries.firstPosition or queries.length):
+// queries.blockRows must be a multiple of 64; `mass` must be null.
 cudaError_t hipSparsePrefill(const HipSparseAttention& attention, cudaStream_t stream);
-// One query row, its position from queries.length (device memory) or queries.firstPosition;
-// `scratch` of hipSparseDecodeScratchBytes, zeroed once before the first call (the kernels leave
-// it ready for the next). Every launch is fixed by the arguments, so a decode graph can replay it.
-cudaError_t hipSparseDecode(const HipSparseAttention& attention, void* scratch,
+// One query row, its position from queries.length (device memory) or queries.firstPosition; at
+// most 16 query heads per KV head. The kernels leave the scratch ready for the next call. Every
+// launch is fixed by the arguments (the key count and the mask are read on the device), so a
+// decode graph can replay it.
+cudaError_t hipSparseDecode(const HipSparseAttention& attention, const HipDecodeScratch& scratch,
                             cudaStream_t stream);
 
 } // namespace hip::kernels
