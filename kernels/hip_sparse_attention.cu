@@ -180,9 +180,9 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
     const int kvHead = head / (a.queries.heads / a.kv.kvHeads);
     const int firstRow = int(blockIdx.y) * kPrefillRows;
     const int validRows = min(kPrefillRows, a.queries.rows - firstRow);
-    const int firstPosition = int(a.queries.length ? *a.queries.length - a.queries.rows
-                                                   : a.queries.firstPosition) +
-                              firstRow;
+    const int firstPosition =
+        int(a.queries.length ? *a.queries.length - a.queries.rows : a.queries.firstPosition) +
+        firstRow;
     const int lastPosition = firstPosition + validRows - 1;
 
     const MaskView mask =
@@ -247,8 +247,8 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
                 const int position = set == kSinks      ? r.sinkDistance
                                      : set == kSelected ? r.selectedDistance
                                                         : firstPosition + row;
-                const float* q = a.queries.q + int64_t(firstRow + row) * a.queries.stride +
-                                 int64_t(head) * D;
+                const float* q =
+                    a.queries.q + int64_t(firstRow + row) * a.queries.stride + int64_t(head) * D;
                 value = rotatedQueryValue(q, dim, position, a.rope) * qScale;
             }
             sQ[row * kStride + dim] = fromFloat<T>(value);
@@ -318,8 +318,9 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
                 if (key < visibleBegin[h] || key >= visibleEnd[h]) s[nt][e] = -INFINITY;
             }
 
-        // Online softmax; each row's scores are spread over the 4 lanes of a quad. A row may see
-        // nothing of a tile (a set it does not reach): its maximum stays -inf and adds nothing.
+            // Online softmax; each row's scores are spread over the 4 lanes of a quad. A row may
+            // see nothing of a tile (a set it does not reach): its maximum stays -inf and adds
+            // nothing.
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             float m = rowMax[h];
@@ -357,9 +358,9 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
 #pragma unroll
             for (int dp = 0; dp < D / 16; ++dp) {
                 uint32_t vb[4];
-                loadMatrixX4Transposed(vb, tv + (kv * 16 + lane % 8 + ((lane / 8) % 2) * 8) *
-                                                    kStride +
-                                               (2 * dp + lane / 16) * 8);
+                loadMatrixX4Transposed(vb,
+                                       tv + (kv * 16 + lane % 8 + ((lane / 8) % 2) * 8) * kStride +
+                                           (2 * dp + lane / 16) * 8);
                 mma16816<T>(o[2 * dp], pa, vb[0], vb[1]);
                 mma16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
             }
@@ -473,8 +474,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     unsigned char* stages = shared + Layout::kQueryBytes + warp * kStages * Layout::kStageBytes;
     const int kvHead = int(blockIdx.y), heads = a.queries.heads, group = heads / a.kv.kvHeads;
 
-    const int position =
-        int(a.queries.length ? *a.queries.length - 1 : a.queries.firstPosition);
+    const int position = int(a.queries.length ? *a.queries.length - 1 : a.queries.firstPosition);
     const MaskView mask = loadMask(a.mask, 0, maskChunks, maskFirst); // syncs
     const RowLayout layout = rowLayout(mask, a.window, position);
     const int sinks = layout.visibleSinks, selected = layout.visibleSelected;
@@ -540,11 +540,11 @@ __global__ void __launch_bounds__(kThreads, 2)
     const float qScale = a.scale * kLog2e;
     for (int i = int(threadIdx.x); i < kMaxGroup * D; i += kThreads) {
         const int row = i / D, col = i % D;
-        const float value =
-            row < group ? rotatedQueryValue(a.queries.q + int64_t(kvHead * group + row) * D, col,
-                                            position, a.rope) *
-                              qScale
-                        : 0.0f;
+        const float value = row < group
+                                ? rotatedQueryValue(a.queries.q + int64_t(kvHead * group + row) * D,
+                                                    col, position, a.rope) *
+                                      qScale
+                                : 0.0f;
         queryTile[row * kStride + col] = fromFloat<T>(value);
     }
     __syncthreads();
@@ -586,7 +586,7 @@ __global__ void __launch_bounds__(kThreads, 2)
                 }
             }
 
-        // Online softmax of rows g (elements 0, 1) and g + 8 (elements 2, 3).
+            // Online softmax of rows g (elements 0, 1) and g + 8 (elements 2, 3).
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             float mx =
@@ -708,8 +708,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     for (int i = int(threadIdx.x); i < group * kQuads; i += kThreads) {
         const int h = i / kQuads, quad = i % kQuads;
         const float4* values =
-            reinterpret_cast<const float4*>(scratch.partials + (firstSlot + h * splits) * D) +
-            quad;
+            reinterpret_cast<const float4*>(scratch.partials + (firstSlot + h * splits) * D) + quad;
         float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll 8
         for (int r = 0; r < ranges; ++r) {
@@ -730,10 +729,10 @@ __global__ void __launch_bounds__(kThreads, 2)
         for (int key = int(threadIdx.x); key < min(keys, keysPerHead); key += kThreads) {
             float p = 0.0f;
             for (int h = 0; h < group; ++h)
-                p += exp2f(__ldcg(scratch.scores + int64_t(kvHead * group + h) * keysPerHead +
-                                  key) -
-                           rowMax[h]) /
-                     rowSum[h];
+                p +=
+                    exp2f(__ldcg(scratch.scores + int64_t(kvHead * group + h) * keysPerHead + key) -
+                          rowMax[h]) /
+                    rowSum[h];
             int keyPos, shift;
             placeKey(key, keyPos, shift);
             atomicAdd(a.mass + keyPos, p / float(heads));
@@ -766,8 +765,9 @@ bool validShapes(const HipSparseAttention& a) {
     const int32_t d = a.kv.headDim;
     return attentionSupportsHeadDim(d) && a.kv.kvHeads > 0 && a.queries.heads % a.kv.kvHeads == 0 &&
            a.rope.dims <= d && a.rope.dims % 2 == 0 && a.mask.capacity >= 0 &&
-           a.mask.capacity <= kHipMaxMaskChunks && a.queries.stride >= int64_t(a.queries.heads) * d &&
-           a.out.stride % 2 == 0 && a.window.windowTokens > 0 && a.window.sinkTokens >= 0;
+           a.mask.capacity <= kHipMaxMaskChunks &&
+           a.queries.stride >= int64_t(a.queries.heads) * d && a.out.stride % 2 == 0 &&
+           a.window.windowTokens > 0 && a.window.sinkTokens >= 0;
 }
 
 } // namespace

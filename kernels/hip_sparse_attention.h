@@ -36,9 +36,9 @@ uint64_t hipSparseDecodeScratchBytes(int32_t heads, int32_t kvHeads, int32_t hea
                                      int64_t keysPerHead, int32_t multiprocessors);
 
 struct HipDecodeScratch {
-    void* data = nullptr;     // hipSparseDecodeScratchBytes bytes, zeroed once before first use
-    int64_t keysPerHead = 0;  // as given to hipSparseDecodeScratchBytes: the mass output covers
-                              // this many attended keys (the attention output covers them all)
+    void* data = nullptr;    // hipSparseDecodeScratchBytes bytes, zeroed once before first use
+    int64_t keysPerHead = 0; // as given to hipSparseDecodeScratchBytes: the mass output covers
+                             // this many attended keys (the attention output covers them all)
     int32_t multiprocessors = 0;
 };
 

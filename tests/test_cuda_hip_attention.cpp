@@ -1,0 +1,483 @@
+// HiP's block-sparse attention kernels (kernels/hip_sparse_attention.h) against the CPU reference
+// (attention::blockSparseAttention) on random inputs and random masks: prefill over several query
+// blocks and decode steps with the position and the mask in device memory. The GPU cache is
+// written by kernels::appendKv (keys rotated at their positions) through a permuted page table;
+// the CPU store holds the keys unrotated. Skipped when there is no GPU.
+
+#include "test_cuda_support.h"
+
+#include "attention/block_sparse_attention.h"
+#include "attention/rope.h"
+#include "backend/cuda/device_pool.h"
+#include "backend/cuda/rope_tables.h"
+#include "hip/attention_config.h"
+#include "kernels/hip_sparse_attention.h"
+#include "kernels/kv_append.h"
+#include "kv/paged_kv_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using hip::backend::Act;
+using hip::kernels::Half16;
+using namespace cudatest;
+
+namespace {
+
+struct SparseCase {
+    int32_t heads, kvHeads, headDim, ropeDims;
+    bool neox;
+    Half16 type;
+    int32_t sinks, window;
+    int64_t start;    // position of the first query row; keys [0, start + rows) are cached
+    int64_t rows;     // query rows (prefill) or decode steps
+    int64_t maskKeys; // selected keys per query block at most (0: empty masks)
+    bool lengthOnDevice;
+    bool mass; // decode: the attention trace too
+};
+
+// Device allocations freed with the test.
+class DeviceMemory {
+public:
+    ~DeviceMemory() {
+        for (void* p : blocks_)
+            cudaFree(p);
+    }
+    template <class T> T* upload(const std::vector<T>& values) {
+        T* p = allocate<T>(values.size());
+        cudaMemcpy(p, values.data(), values.size() * sizeof(T), cudaMemcpyHostToDevice);
+        return p;
+    }
+    template <class T> T* allocate(size_t count) {
+        void* p = nullptr;
+        QTEST_ASSERT(cudaMalloc(&p, std::max<size_t>(count * sizeof(T), 16)) == cudaSuccess);
+        blocks_.push_back(p);
+        return static_cast<T*>(p);
+    }
+
+private:
+    std::vector<void*> blocks_;
+};
+
+template <class T> std::vector<T> download(const T* device, size_t count) {
+    std::vector<T> values(count);
+    QTEST_ASSERT(cudaDeviceSynchronize() == cudaSuccess);
+    cudaMemcpy(values.data(), device, count * sizeof(T), cudaMemcpyDeviceToHost);
+    return values;
+}
+
+// Random sorted, disjoint chunks within [sinks, candidateEnd) holding at most `budget` keys
+// (chunks may touch).
+hip::attention::ChunkList randomMask(const hip::AttentionConfig& config, int64_t lastPosition,
+                                     int64_t budget, std::mt19937& random) {
+    const int64_t end = hip::attention::candidateEnd(config, lastPosition);
+    hip::attention::ChunkList chunks;
+    int64_t keys = 0;
+    int64_t position = config.sinkTokens + int64_t(random() % 8);
+    while (position < end && keys < budget) {
+        const int64_t length =
+            std::min({int64_t(1 + random() % 24), end - position, budget - keys});
+        chunks.push_back({position, position + length});
+        keys += length;
+        position += length + int64_t(random() % 3 == 0 ? 0 : random() % 40);
+    }
+    return chunks;
+}
+
+int64_t maskKeys(const hip::attention::ChunkList& chunks) {
+    int64_t keys = 0;
+    for (const auto& c : chunks)
+        keys += c.end - c.begin;
+    return keys;
+}
+
+// The same keys and values in the CPU store (unrotated) and in a GPU cache layer written by
+// appendKv through a page table that places the pages out of order.
+struct Caches {
+    hip::kv::PagedKvStore store;
+    hip::kernels::KvLayer layer;
+    hip::backend::DeviceRopeTables tables;
+
+    Caches(const SparseCase& c, const hip::backend::RopeParams& rope, int64_t tokens,
+           DeviceMemory& memory, hip::backend::DevicePool& pool, std::mt19937& random)
+        : store(1, c.kvHeads, c.headDim, tokens), tables(rope) {
+        const int64_t cols = int64_t(c.kvHeads) * c.headDim;
+        const std::vector<float> k = randomValues(size_t(tokens * cols), random);
+        const std::vector<float> v = randomValues(size_t(tokens * cols), random);
+        QTEST_ASSERT(store.reserve(tokens).isOk());
+        for (int64_t p = 0; p < tokens; ++p) {
+            std::copy_n(k.begin() + p * cols, cols, store.keys(0, p));
+            std::copy_n(v.begin() + p * cols, cols, store.values(0, p));
+        }
+        store.setTokens(tokens);
+
+        QTEST_ASSERT(tables.cover(tokens + 1, pool, nullptr).isOk());
+        layer.kvHeads = c.kvHeads;
+        layer.headDim = c.headDim;
+        layer.type = c.type;
+        layer.pagesPerHead =
+            int32_t((tokens + hip::kernels::kKvPageTokens - 1) / hip::kernels::kKvPageTokens);
+        layer.capacity = int64_t(layer.pagesPerHead) * hip::kernels::kKvPageTokens;
+        // Two spare pool pages, so that page numbers do not just permute the dense layout.
+        const int32_t poolPages = c.kvHeads * layer.pagesPerHead + 2;
+        std::vector<int32_t> pages(static_cast<size_t>(poolPages));
+        std::iota(pages.begin(), pages.end(), 0);
+        std::shuffle(pages.begin(), pages.end(), random);
+        pages.resize(size_t(c.kvHeads) * size_t(layer.pagesPerHead));
+        layer.pageTable = memory.upload(pages);
+        const size_t poolElements =
+            size_t(poolPages) * hip::kernels::kKvPageTokens * size_t(c.headDim);
+        layer.keys = memory.allocate<uint16_t>(poolElements);
+        layer.values = memory.allocate<uint16_t>(poolElements);
+        std::vector<int32_t> positions(static_cast<size_t>(tokens));
+        std::iota(positions.begin(), positions.end(), 0);
+        float* dk = memory.upload(k);
+        float* dv = memory.upload(v);
+        QTEST_ASSERT(hip::kernels::appendKv({dk, tokens, cols, cols}, {dv, tokens, cols, cols},
+                                            memory.upload(positions), tables.view(), layer,
+                                            nullptr) == cudaSuccess);
+        QTEST_ASSERT(cudaDeviceSynchronize() == cudaSuccess);
+    }
+};
+
+// One query block of the CPU reference for every KV head.
+void cpuAttention(const Caches& caches, const SparseCase& c,
+                  const hip::backend::AttentionParams& params, const hip::AttentionConfig& config,
+                  const hip::attention::Rope& rope, const std::vector<float>& q, int64_t firstRow,
+                  int64_t rows, int64_t firstPosition, const hip::attention::ChunkList& chunks,
+                  std::vector<float>& out, float* mass) {
+    const int64_t cols = int64_t(c.heads) * c.headDim;
+    hip::attention::QueryBlock block;
+    block.rows = {const_cast<float*>(q.data()) + firstRow * cols, rows, cols, cols};
+    block.firstPosition = firstPosition;
+    hip::attention::BlockMask mask;
+    mask.heads = {chunks};
+    const Act result{out.data() + firstRow * cols, rows, cols, cols};
+    for (int32_t kvHead = 0; kvHead < c.kvHeads; ++kvHead)
+        hip::attention::blockSparseAttention(caches.store, 0, block, mask, kvHead, params, config,
+                                             rope, result, mass);
+}
+
+// The overall relative error, and where the worst (row, head) is, for the log.
+QString compare(const std::vector<float>& got, const std::vector<float>& expected, int64_t rows,
+                int32_t heads, int32_t headDim, double& error) {
+    error = relativeError(got, expected);
+    double worst = -1.0;
+    int64_t worstRow = 0;
+    int32_t worstHead = 0;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int32_t h = 0; h < heads; ++h) {
+            const size_t first = size_t((r * heads + h) * headDim);
+            const std::vector<float> a(got.begin() + first, got.begin() + first + headDim);
+            const std::vector<float> b(expected.begin() + first,
+                                       expected.begin() + first + headDim);
+            const double e = relativeError(a, b);
+            if (e > worst) {
+                worst = e;
+                worstRow = r;
+                worstHead = h;
+            }
+        }
+    return QString("relative error %1; worst row %2 head %3: %4 (got %5 %6, expected %7 %8)")
+        .arg(error)
+        .arg(worstRow)
+        .arg(worstHead)
+        .arg(worst)
+        .arg(got[size_t((worstRow * heads + worstHead) * headDim)])
+        .arg(got[size_t((worstRow * heads + worstHead) * headDim + 1)])
+        .arg(expected[size_t((worstRow * heads + worstHead) * headDim)])
+        .arg(expected[size_t((worstRow * heads + worstHead) * headDim + 1)]);
+}
+
+double toleranceFor(Half16 type) {
+    return type == Half16::BF16 ? 2e-2 : 3e-3; // as the dense attention tests
+}
+
+hip::backend::AttentionParams paramsFor(const SparseCase& c) {
+    hip::backend::AttentionParams params;
+    params.heads = c.heads;
+    params.kvHeads = c.kvHeads;
+    params.headDim = c.headDim;
+    params.scale = 1.0f / std::sqrt(float(c.headDim));
+    params.rope.dims = c.ropeDims;
+    params.rope.freqBase = 10000.0f;
+    params.rope.neox = c.neox;
+    return params;
+}
+
+hip::AttentionConfig configFor(const SparseCase& c) {
+    hip::AttentionConfig config;
+    config.mode = hip::AttentionConfig::Mode::Hip;
+    config.sinkTokens = c.sinks;
+    config.windowTokens = c.window;
+    return config;
+}
+
+hip::kernels::HipSparseAttention kernelArguments(const SparseCase& c,
+                                                 const hip::backend::AttentionParams& params,
+                                                 const Caches& caches) {
+    hip::kernels::HipSparseAttention a;
+    a.queries.heads = c.heads;
+    a.queries.stride = int64_t(c.heads) * c.headDim;
+    a.kv = caches.layer;
+    a.rope = caches.tables.view();
+    a.scale = params.scale;
+    a.window = {c.sinks, c.window};
+    return a;
+}
+
+} // namespace
+
+Q_DECLARE_METATYPE(SparseCase)
+
+class TestCudaHipAttention : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { CUDATEST_REQUIRE_GPU(); }
+
+    void prefillMatchesCpu_data();
+    void prefillMatchesCpu();
+    void decodeMatchesCpu_data();
+    void decodeMatchesCpu();
+    void unsupportedArgumentsAreRefused();
+
+private:
+    std::mt19937 random_{20261206};
+};
+
+void TestCudaHipAttention::prefillMatchesCpu_data() {
+    QTest::addColumn<SparseCase>("c");
+    // heads, kvHeads, headDim, ropeDims, neox, type, sinks, window, start, rows, maskKeys,
+    // lengthOnDevice, mass
+    QTest::newRow("64, group 3, norm, fp16, 3 blocks (short last)")
+        << SparseCase{6, 2, 64, 64, false, Half16::F16, 16, 64, 300, 150, 96, false, false};
+    QTest::newRow("128, group 4, neox, bf16, 2 blocks")
+        << SparseCase{8, 2, 128, 128, true, Half16::BF16, 16, 64, 500, 128, 200, false, false};
+    QTest::newRow("128, group 1, partial neox 128/64, fp16, length on device")
+        << SparseCase{2, 2, 128, 64, true, Half16::F16, 16, 64, 200, 81, 64, true, false};
+    QTest::newRow("64, group 4, partial norm 64/24, bf16, from position 0")
+        << SparseCase{8, 2, 64, 24, false, Half16::BF16, 16, 64, 0, 200, 128, false, false};
+    QTest::newRow("128, group 3, norm, fp16, long masks")
+        << SparseCase{3, 1, 128, 128, false, Half16::F16, 16, 64, 900, 70, 700, false, false};
+    QTest::newRow("64, group 4, empty masks, fp16")
+        << SparseCase{4, 1, 64, 64, false, Half16::F16, 16, 64, 400, 100, 0, false, false};
+    QTest::newRow("128, group 4, default 256/1024, fp16")
+        << SparseCase{4, 1, 128, 128, false, Half16::F16, 256, 1024, 2500, 96, 512, false, false};
+}
+
+// Rows [start, start + rows) in query blocks of 64, each with its own random mask.
+void TestCudaHipAttention::prefillMatchesCpu() {
+    QFETCH(SparseCase, c);
+    const auto params = paramsFor(c);
+    const auto config = configFor(c);
+    const int64_t tokens = c.start + c.rows, cols = int64_t(c.heads) * c.headDim;
+    DeviceMemory memory;
+    hip::backend::DevicePool pool;
+    Caches caches(c, params.rope, tokens, memory, pool, random_);
+    hip::attention::Rope rope(params.rope);
+    rope.prepare(std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) +
+                 1);
+
+    const std::vector<float> q = randomValues(size_t(c.rows * cols), random_);
+    const int32_t blockRows = 64;
+    const int32_t blocks = int32_t((c.rows + blockRows - 1) / blockRows);
+    std::vector<hip::attention::ChunkList> masks;
+    int32_t capacity = 1;
+    std::vector<float> expected(q.size());
+    for (int32_t b = 0; b < blocks; ++b) {
+        const int64_t firstRow = int64_t(b) * blockRows;
+        const int64_t rows = std::min<int64_t>(blockRows, c.rows - firstRow);
+        masks.push_back(randomMask(config, c.start + firstRow + rows - 1, c.maskKeys, random_));
+        capacity = std::max(capacity, int32_t(masks.back().size()));
+        cpuAttention(caches, c, params, config, rope, q, firstRow, rows, c.start + firstRow,
+                     masks.back(), expected, nullptr);
+    }
+    std::vector<int2> chunks(size_t(blocks) * size_t(capacity), int2{0, 0});
+    std::vector<int32_t> counts(static_cast<size_t>(blocks));
+    QString maskText;
+    for (int32_t b = 0; b < blocks; ++b) {
+        counts[size_t(b)] = int32_t(masks[size_t(b)].size());
+        for (size_t i = 0; i < masks[size_t(b)].size(); ++i)
+            chunks[size_t(b) * size_t(capacity) + i] = {int(masks[size_t(b)][i].begin),
+                                                        int(masks[size_t(b)][i].end)};
+        maskText +=
+            QString(" %1 chunks/%2 keys").arg(counts[size_t(b)]).arg(maskKeys(masks[size_t(b)]));
+    }
+
+    auto a = kernelArguments(c, params, caches);
+    a.queries.q = memory.upload(q);
+    a.queries.rows = int32_t(c.rows);
+    a.queries.blockRows = blockRows;
+    a.queries.firstPosition = c.lengthOnDevice ? 0 : c.start;
+    a.queries.length =
+        c.lengthOnDevice ? memory.upload(std::vector<int32_t>{int32_t(tokens)}) : nullptr;
+    a.mask = {memory.upload(chunks), memory.upload(counts), capacity};
+    float* out = memory.allocate<float>(q.size());
+    cudaMemset(out, 0xff, q.size() * sizeof(float)); // NaN: every value must be written
+    a.out = {out, c.rows, cols, cols};
+    QCOMPARE(hip::kernels::hipSparsePrefill(a, nullptr), cudaSuccess);
+    const std::vector<float> got = download(out, q.size());
+    QCOMPARE(cudaGetLastError(), cudaSuccess);
+
+    double error = 0.0;
+    const QString report = compare(got, expected, c.rows, c.heads, c.headDim, error);
+    qInfo("masks:%s; %s", qPrintable(maskText), qPrintable(report));
+    QVERIFY2(error < toleranceFor(c.type), qPrintable(report));
+}
+
+void TestCudaHipAttention::decodeMatchesCpu_data() {
+    QTest::addColumn<SparseCase>("c");
+    QTest::newRow("64, group 3, norm, fp16, mass")
+        << SparseCase{6, 2, 64, 64, false, Half16::F16, 16, 64, 700, 3, 150, true, true};
+    QTest::newRow("128, group 4, neox, bf16, mass")
+        << SparseCase{8, 2, 128, 128, true, Half16::BF16, 16, 64, 900, 3, 300, true, true};
+    QTest::newRow("128, group 1, partial norm 128/64, fp16, position from the host")
+        << SparseCase{2, 2, 128, 64, false, Half16::F16, 16, 64, 600, 1, 200, false, false};
+    QTest::newRow("64, group 4, partial neox 64/32, bf16, empty masks, mass")
+        << SparseCase{4, 1, 64, 32, true, Half16::BF16, 16, 64, 500, 2, 0, true, true};
+    QTest::newRow("64, group 3, shorter than the window, mass")
+        << SparseCase{3, 1, 64, 64, false, Half16::F16, 16, 64, 40, 2, 0, true, true};
+    QTest::newRow("128, group 4, default 256/1024, fp16, mass")
+        << SparseCase{8, 2, 128, 128, false, Half16::F16, 256, 1024, 5000, 2, 2048, true, true};
+}
+
+// Decode steps at positions start, start + 1, ... with one set of launch arguments: only the
+// query, the length and the mask change in device memory between steps, as in a replayed graph.
+void TestCudaHipAttention::decodeMatchesCpu() {
+    QFETCH(SparseCase, c);
+    const auto params = paramsFor(c);
+    const auto config = configFor(c);
+    const int64_t tokens = c.start + c.rows, cols = int64_t(c.heads) * c.headDim;
+    DeviceMemory memory;
+    hip::backend::DevicePool pool;
+    Caches caches(c, params.rope, tokens, memory, pool, random_);
+    hip::attention::Rope rope(params.rope);
+    rope.prepare(std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) +
+                 1);
+
+    int device = 0, multiprocessors = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device);
+    hip::kernels::HipDecodeScratch scratch;
+    scratch.keysPerHead = c.sinks + c.maskKeys + c.window;
+    scratch.multiprocessors = multiprocessors;
+    const uint64_t scratchBytes = hip::kernels::hipSparseDecodeScratchBytes(
+        c.heads, c.kvHeads, c.headDim, scratch.keysPerHead, multiprocessors);
+    scratch.data = memory.allocate<uint8_t>(scratchBytes);
+    cudaMemset(scratch.data, 0, scratchBytes);
+
+    const int32_t capacity = int32_t(std::max<int64_t>(1, c.maskKeys));
+    auto a = kernelArguments(c, params, caches);
+    float* q = memory.allocate<float>(size_t(cols));
+    int32_t* length = memory.allocate<int32_t>(1);
+    int2* chunks = memory.allocate<int2>(size_t(capacity));
+    int32_t* count = memory.allocate<int32_t>(1);
+    float* out = memory.allocate<float>(size_t(cols));
+    a.queries.q = q;
+    a.queries.rows = 1;
+    a.queries.length = c.lengthOnDevice ? length : nullptr;
+    a.queries.firstPosition = c.start;
+    a.mask = {chunks, count, capacity};
+    a.out = {out, 1, cols, cols};
+    // Mass starts from random values: the kernel adds to them.
+    const std::vector<float> massBase = randomValues(size_t(tokens), random_, 0.01f);
+    float* mass = c.mass ? memory.upload(massBase) : nullptr;
+    a.mass = mass;
+    std::vector<float> expectedMass = massBase;
+
+    for (int64_t step = 0; step < c.rows; ++step) {
+        const int64_t position = c.start + step;
+        if (!c.lengthOnDevice && step > 0) break; // firstPosition is a host value
+        const std::vector<float> query = randomValues(size_t(cols), random_);
+        const hip::attention::ChunkList mask = randomMask(config, position, c.maskKeys, random_);
+        std::vector<int2> chunkValues;
+        for (const auto& r : mask)
+            chunkValues.push_back({int(r.begin), int(r.end)});
+        cudaMemcpy(q, query.data(), query.size() * sizeof(float), cudaMemcpyHostToDevice);
+        const int32_t lengthValue = int32_t(position + 1), countValue = int32_t(mask.size());
+        cudaMemcpy(length, &lengthValue, sizeof(int32_t), cudaMemcpyHostToDevice);
+        cudaMemcpy(count, &countValue, sizeof(int32_t), cudaMemcpyHostToDevice);
+        if (!chunkValues.empty())
+            cudaMemcpy(chunks, chunkValues.data(), chunkValues.size() * sizeof(int2),
+                       cudaMemcpyHostToDevice);
+        cudaMemset(out, 0xff, size_t(cols) * sizeof(float));
+
+        std::vector<float> expected(static_cast<size_t>(cols));
+        cpuAttention(caches, c, params, config, rope, query, 0, 1, position, mask, expected,
+                     c.mass ? expectedMass.data() : nullptr);
+        QCOMPARE(hip::kernels::hipSparseDecode(a, scratch, nullptr), cudaSuccess);
+        const std::vector<float> got = download(out, size_t(cols));
+        QCOMPARE(cudaGetLastError(), cudaSuccess);
+        double error = 0.0;
+        const QString report = compare(got, expected, 1, c.heads, c.headDim, error);
+        qInfo("step %d at %d, mask %d chunks/%d keys: %s", int(step), int(position),
+              int(mask.size()), int(maskKeys(mask)), qPrintable(report));
+        QVERIFY2(error < toleranceFor(c.type), qPrintable(report));
+    }
+    if (!c.mass) return;
+    // The added mass, compared as a vector.
+    const std::vector<float> gotMass = download(mass, size_t(tokens));
+    std::vector<float> addedGot(gotMass.size()), addedExpected(gotMass.size());
+    size_t worst = 0;
+    for (size_t j = 0; j < gotMass.size(); ++j) {
+        addedGot[j] = gotMass[j] - massBase[j];
+        addedExpected[j] = expectedMass[j] - massBase[j];
+        if (std::abs(addedGot[j] - addedExpected[j]) >
+            std::abs(addedGot[worst] - addedExpected[worst]))
+            worst = j;
+    }
+    const double error = relativeError(addedGot, addedExpected);
+    const QString report = QString("mass: relative error %1; worst at position %2: got %3, "
+                                   "expected %4")
+                               .arg(error)
+                               .arg(worst)
+                               .arg(addedGot[worst])
+                               .arg(addedExpected[worst]);
+    qInfo("%s", qPrintable(report));
+    QVERIFY2(error < toleranceFor(c.type), qPrintable(report));
+}
+
+void TestCudaHipAttention::unsupportedArgumentsAreRefused() {
+    const SparseCase c{4, 2, 64, 64, false, Half16::F16, 16, 64, 100, 64, 32, false, false};
+    const auto params = paramsFor(c);
+    DeviceMemory memory;
+    hip::backend::DevicePool pool;
+    Caches caches(c, params.rope, c.start + c.rows, memory, pool, random_);
+    const int64_t cols = int64_t(c.heads) * c.headDim;
+    auto a = kernelArguments(c, params, caches);
+    a.queries.q = memory.allocate<float>(size_t(c.rows * cols));
+    a.queries.rows = int32_t(c.rows);
+    a.queries.firstPosition = c.start;
+    a.mask = {memory.allocate<int2>(4), memory.upload(std::vector<int32_t>{0}), 4};
+    a.out = {memory.allocate<float>(size_t(c.rows * cols)), c.rows, cols, cols};
+
+    auto refused = a;
+    refused.queries.blockRows = 32; // a block must be whole tiles of 64 rows
+    QCOMPARE(hip::kernels::hipSparsePrefill(refused, nullptr), cudaErrorInvalidValue);
+    refused = a;
+    refused.mask.capacity = hip::kernels::kHipMaxMaskChunks + 1;
+    QCOMPARE(hip::kernels::hipSparsePrefill(refused, nullptr), cudaErrorInvalidValue);
+    refused = a;
+    refused.mass = memory.allocate<float>(size_t(c.start + c.rows)); // decode only
+    QCOMPARE(hip::kernels::hipSparsePrefill(refused, nullptr), cudaErrorInvalidValue);
+    refused = a;
+    refused.rope.dims = c.headDim + 2;
+    QCOMPARE(hip::kernels::hipSparsePrefill(refused, nullptr), cudaErrorInvalidValue);
+
+    hip::kernels::HipDecodeScratch scratch;
+    scratch.keysPerHead = 256;
+    scratch.multiprocessors = 1;
+    scratch.data = memory.allocate<uint8_t>(
+        hip::kernels::hipSparseDecodeScratchBytes(c.heads, c.kvHeads, c.headDim, 256, 1));
+    QCOMPARE(hip::kernels::hipSparseDecode(a, scratch, nullptr), cudaErrorInvalidValue); // 64 rows
+    refused = a;
+    refused.queries.rows = 1;
+    refused.queries.heads = 17 * c.kvHeads; // more than 16 heads per KV head
+    refused.queries.stride = int64_t(refused.queries.heads) * c.headDim;
+    QCOMPARE(hip::kernels::hipSparseDecode(refused, scratch, nullptr), cudaErrorInvalidValue);
+    QCOMPARE(cudaGetLastError(), cudaSuccess);
+}
+
+QTEST_MAIN(TestCudaHipAttention)
+#include "test_cuda_hip_attention.moc"
