@@ -243,10 +243,13 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
             const int row = i / D, dim = i % D;
             float value = 0.0f;
             if (row < validRows) {
+                // A set the row does not see gets position 0: its distance may lie past the
+                // rotary table (rows before the end of the first window).
                 const RowLayout& r = rows[row];
-                const int position = set == kSinks      ? r.sinkDistance
-                                     : set == kSelected ? r.selectedDistance
-                                                        : firstPosition + row;
+                const int position = set == kSinks ? (r.visibleSinks > 0 ? r.sinkDistance : 0)
+                                     : set == kSelected
+                                         ? (r.visibleSelected > 0 ? r.selectedDistance : 0)
+                                         : firstPosition + row;
                 const float* q =
                     a.queries.q + int64_t(firstRow + row) * a.queries.stride + int64_t(head) * D;
                 value = rotatedQueryValue(q, dim, position, a.rope) * qScale;

@@ -17,6 +17,7 @@
 #include "kernels/embedding.h"
 #include "kernels/flash_decode.h"
 #include "kernels/flash_prefill.h"
+#include "kernels/hip_sparse_attention.h"
 #include "kernels/kv_append.h"
 #include "kernels/matvec.h"
 #include "kernels/quantize_activations.h"
@@ -49,6 +50,9 @@ using hip::quant::GgmlType;
 // Working sets below this are repeated in several copies so that timings read device memory,
 // not the L2 cache (50-60 MB on an H100/H200).
 constexpr uint64_t kRotationBytes = 512ull << 20;
+
+// Selected keys per query block in the HiP benchmarks: hip-3k's final budget.
+constexpr int64_t kHipSelectedKeys = 2048;
 
 struct Failure {
     std::string message;
@@ -482,6 +486,98 @@ public:
             us, double(kvBytes), 4.0 * double(tokens) * heads * headDim);
     }
 
+    // HiP block-sparse prefill: `rows` queries ending at `context`, query blocks of 64, each
+    // with a random mask of 2048 keys (hip-3k's final budget) in chunks of 8.
+    void hipPrefill(int64_t context, int64_t rows, int32_t heads, int32_t kvHeads,
+                    int32_t headDim) {
+        if (skip("hip sparse prefill")) return;
+        hip::kernels::HipSparseAttention a;
+        const int64_t cols = int64_t(heads) * headDim;
+        float* q = arena_.array<float>(uint64_t(rows * cols));
+        fill(q, uint64_t(rows * cols) * 4, floatPattern(uint64_t(rows * cols) * 4, 1.0f));
+        a.queries.q = q;
+        a.queries.stride = cols;
+        a.queries.rows = int32_t(rows);
+        a.queries.heads = heads;
+        a.queries.firstPosition = context - rows;
+        a.kv = kvLayer(context, kvHeads, headDim);
+        a.rope = ropeTables(headDim, context);
+        a.scale = 1.0f / std::sqrt(float(headDim));
+        std::vector<int64_t> lastPositions;
+        for (int64_t first = 0; first < rows; first += a.queries.blockRows)
+            lastPositions.push_back(a.queries.firstPosition +
+                                    std::min<int64_t>(rows, first + a.queries.blockRows) - 1);
+        a.mask = randomMasks(lastPositions, a.window);
+        a.out = {arena_.array<float>(uint64_t(rows * cols)), rows, cols, cols};
+        const double us = timeMicroseconds(
+            [&](int) { check(hip::kernels::hipSparsePrefill(a, nullptr), "hip prefill"); },
+            std::max(3, repeat_ / 4));
+        // Keys per row (a row sees 0-63 window keys fewer than its block's tiles hold); bytes:
+        // q and out in fp32, keys and values as read once per query block and KV head.
+        const double keys = a.window.sinkTokens + kHipSelectedKeys + a.window.windowTokens;
+        const double blocks = double(lastPositions.size());
+        add("hip sparse prefill",
+            "T=" + std::to_string(context) + " rows=" + std::to_string(rows) + " " +
+                std::to_string(heads) + "/" + std::to_string(kvHeads) + "x" +
+                std::to_string(headDim),
+            us, 8.0 * double(rows * cols) + blocks * kvHeads * (keys + 64) * headDim * 4.0,
+            4.0 * double(headDim) * heads * double(rows) * keys);
+    }
+
+    // HiP block-sparse decode at `context`: each launch takes the next of several positions
+    // 2048 apart, each with its own mask, so that the keys come from device memory (only the
+    // sinks repeat).
+    void hipDecode(int64_t context, int32_t heads, int32_t kvHeads, int32_t headDim) {
+        if (skip("hip sparse decode")) return;
+        hip::kernels::HipSparseAttention a;
+        const int64_t cols = int64_t(heads) * headDim;
+        const double keys = a.window.sinkTokens + kHipSelectedKeys + a.window.windowTokens;
+        const double kvBytes = keys * kvHeads * headDim * 4.0;
+        const int copies = int(std::min<int64_t>(copiesFor(uint64_t(kvBytes)),
+                                                 (context - 4 * a.window.windowTokens) / 2048));
+        if (copies < 1) return;
+        float* q = arena_.array<float>(uint64_t(cols));
+        fill(q, uint64_t(cols) * 4, floatPattern(uint64_t(cols) * 4, 1.0f));
+        a.queries.q = q;
+        a.queries.stride = cols;
+        a.queries.rows = 1;
+        a.queries.heads = heads;
+        a.kv = kvLayer(context, kvHeads, headDim);
+        a.rope = ropeTables(headDim, context);
+        a.scale = 1.0f / std::sqrt(float(headDim));
+        std::vector<int64_t> positions;
+        std::vector<int32_t> lengths;
+        for (int c = 0; c < copies; ++c) {
+            positions.push_back(context - 1 - int64_t(c) * 2048);
+            lengths.push_back(int32_t(positions.back() + 1));
+        }
+        int32_t* deviceLengths = arena_.array<int32_t>(lengths.size());
+        check(cudaMemcpy(deviceLengths, lengths.data(), lengths.size() * 4, cudaMemcpyHostToDevice),
+              "lengths");
+        const hip::kernels::HipChunkLists masks = randomMasks(positions, a.window);
+        a.out = {arena_.array<float>(uint64_t(cols)), 1, cols, cols};
+        hip::kernels::HipDecodeScratch scratch;
+        scratch.keysPerHead = int64_t(keys);
+        scratch.multiprocessors = device_.multiprocessors;
+        const uint64_t scratchBytes = hip::kernels::hipSparseDecodeScratchBytes(
+            heads, kvHeads, headDim, scratch.keysPerHead, scratch.multiprocessors);
+        scratch.data = arena_.allocate(scratchBytes);
+        check(cudaMemset(scratch.data, 0, scratchBytes), "cudaMemset");
+        const double us = timeMicroseconds(
+            [&](int i) {
+                const int c = i % copies;
+                a.queries.length = deviceLengths + c;
+                a.mask = {masks.chunks + int64_t(c) * masks.capacity, masks.counts + c,
+                          masks.capacity};
+                check(hip::kernels::hipSparseDecode(a, scratch, nullptr), "hip decode");
+            },
+            repeat_);
+        add("hip sparse decode (split keys)",
+            "T=" + std::to_string(context) + " " + std::to_string(heads) + "/" +
+                std::to_string(kvHeads) + "x" + std::to_string(headDim),
+            us, kvBytes, 4.0 * keys * heads * headDim);
+    }
+
     // Greedy and sampled tokens from one row of logits, spread about as a model's are. The
     // sampling rows count one read of the logits; the kernel reads them once per pass.
     void argmax(int64_t count) {
@@ -583,6 +679,38 @@ private:
         return ropes_.back()->view();
     }
 
+    // Per last position, a mask of kHipSelectedKeys keys in chunks of 8 spread at random over
+    // the candidates [sinks, last + 1 - window) (fewer where the candidates are fewer).
+    hip::kernels::HipChunkLists randomMasks(const std::vector<int64_t>& lastPositions,
+                                            const hip::kernels::HipWindow& window) {
+        const int32_t chunk = 8, capacity = int32_t(kHipSelectedKeys / chunk);
+        std::vector<int2> chunks(lastPositions.size() * size_t(capacity));
+        std::vector<int32_t> counts;
+        for (size_t b = 0; b < lastPositions.size(); ++b) {
+            const int64_t end =
+                std::max<int64_t>(window.sinkTokens, lastPositions[b] + 1 - window.windowTokens);
+            const int64_t slots = (end - window.sinkTokens) / chunk;
+            const int64_t count = std::min<int64_t>(slots, capacity);
+            for (int64_t k = 0; k < count; ++k) { // one slot at random in each stretch
+                const int64_t stretch = slots / std::max<int64_t>(count, 1);
+                const int64_t slot = k * stretch + int64_t(random() % uint64_t(stretch));
+                const int32_t first = int32_t(window.sinkTokens + slot * chunk);
+                chunks[b * size_t(capacity) + size_t(k)] = {first, first + chunk};
+            }
+            counts.push_back(int32_t(count));
+        }
+        hip::kernels::HipChunkLists lists;
+        lists.chunks = arena_.array<int2>(chunks.size());
+        lists.counts = arena_.array<int32_t>(counts.size());
+        lists.capacity = capacity;
+        check(cudaMemcpy(lists.chunks, chunks.data(), chunks.size() * sizeof(int2),
+                         cudaMemcpyHostToDevice),
+              "masks");
+        check(cudaMemcpy(lists.counts, counts.data(), counts.size() * 4, cudaMemcpyHostToDevice),
+              "mask counts");
+        return lists;
+    }
+
     hip::backend::CudaDeviceInfo device_;
     int repeat_;
     std::string filter_;
@@ -643,6 +771,10 @@ int benchKernels(Arguments& args) {
         for (int64_t tokens : decodeTokens)
             bench.decode(tokens, 32, 8, 128);
         bench.decode(8192, 9, 3, 64);
+        for (int64_t context : {131072, 1048576}) {
+            bench.hipPrefill(context, 32768, 32, 8, 128);
+            bench.hipDecode(context, 32, 8, 128);
+        }
         bench.print();
     } catch (const Failure& failure) {
         return fail(failure.message);
