@@ -514,7 +514,7 @@ public:
             std::max(3, repeat_ / 4));
         // Keys per row (a row sees 0-63 window keys fewer than its block's tiles hold); bytes:
         // q and out in fp32, keys and values as read once per query block and KV head.
-        const double keys = a.window.sinkTokens + kHipSelectedKeys + a.window.windowTokens;
+        const double keys = double(a.window.sinkTokens + kHipSelectedKeys + a.window.windowTokens);
         const double blocks = double(lastPositions.size());
         add("hip sparse prefill",
             "T=" + std::to_string(context) + " rows=" + std::to_string(rows) + " " +
@@ -531,7 +531,7 @@ public:
         if (skip("hip sparse decode")) return;
         hip::kernels::HipSparseAttention a;
         const int64_t cols = int64_t(heads) * headDim;
-        const double keys = a.window.sinkTokens + kHipSelectedKeys + a.window.windowTokens;
+        const double keys = double(a.window.sinkTokens + kHipSelectedKeys + a.window.windowTokens);
         const double kvBytes = keys * kvHeads * headDim * 4.0;
         const int copies = int(std::min<int64_t>(copiesFor(uint64_t(kvBytes)),
                                                  (context - 4 * a.window.windowTokens) / 2048));
