@@ -412,7 +412,8 @@ constexpr int kMaxGroup = 16;
 // Ranges of fewer keys leave splits empty: a block's fixed costs (the mask in shared memory, the
 // query rotation) outweigh spreading a few keys wider.
 constexpr int64_t kMinRangeKeys = kWarps * kDecodeTile * 2;
-constexpr int32_t kMaxSplits = 256;
+// The merge keeps a weight and a sum per (query head, range) in the block's shared memory.
+constexpr int32_t kMaxSplits = 128;
 
 int32_t decodeSplits(int32_t kvHeads, int64_t keysPerHead, int32_t multiprocessors) {
     // Two resident blocks per multiprocessor (the shared memory allows two): one wave.
@@ -458,6 +459,9 @@ template <int D> struct DecodeLayout {
     static constexpr int kMaskBytes = kHipMaxMaskChunks * (8 + 4);
     static constexpr int kSharedBytes = kWorkBytes + kMaskBytes;
 };
+
+static_assert(2 * kMaxGroup * (kMaxSplits + 1) * 4 <= DecodeLayout<32>::kWorkBytes,
+              "the merge of the largest split fits the smallest head dim's shared memory");
 
 template <class T, int D>
 __global__ void __launch_bounds__(kThreads, 2)

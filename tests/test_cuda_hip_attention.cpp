@@ -367,7 +367,7 @@ void TestCudaHipAttention::decodeMatchesCpu() {
     scratch.data = memory.allocate<uint8_t>(scratchBytes);
     cudaMemset(scratch.data, 0, scratchBytes);
 
-    const int32_t capacity = int32_t(std::max<int64_t>(1, c.maskKeys));
+    const int32_t capacity = hip::kernels::kHipMaxMaskChunks;
     auto a = kernelArguments(c, params, caches);
     float* q = memory.allocate<float>(size_t(cols));
     int32_t* length = memory.allocate<int32_t>(1);
@@ -391,6 +391,7 @@ void TestCudaHipAttention::decodeMatchesCpu() {
         if (!c.lengthOnDevice && step > 0) break; // firstPosition is a host value
         const std::vector<float> query = randomValues(size_t(cols), random_);
         const hip::attention::ChunkList mask = randomMask(config, position, c.maskKeys, random_);
+        QVERIFY(mask.size() <= size_t(capacity));
         std::vector<int2> chunkValues;
         for (const auto& r : mask)
             chunkValues.push_back({int(r.begin), int(r.end)});
