@@ -139,6 +139,64 @@ __device__ __forceinline__ void rotateKeyRows(T* tile, int stride, int rows, con
     }
 }
 
+// One step of the online softmax for this thread's two rows (h = 0: accumulator elements 0 and 1,
+// h = 1: elements 2 and 3) over kTiles x 8 scores in log2 units, spread over the 4 lanes of a
+// quad: the scores become probabilities and the running sum and output are rescaled. A row that
+// sees no key yet keeps a maximum of -inf and adds nothing. The sum stays per lane.
+template <int kTiles, int D>
+__device__ __forceinline__ void softmaxStep(float (&s)[kTiles][4], float (&o)[D / 8][4],
+                                            float (&rowMax)[2], float (&rowSum)[2]) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        float m = rowMax[h];
+#pragma unroll
+        for (int nt = 0; nt < kTiles; ++nt)
+            m = fmaxf(m, fmaxf(s[nt][2 * h], s[nt][2 * h + 1]));
+        m = fmaxf(m, __shfl_xor_sync(kFullMask, m, 1));
+        m = fmaxf(m, __shfl_xor_sync(kFullMask, m, 2));
+        const float base = m == -INFINITY ? 0.0f : m;
+        const float correction = exp2Approx(rowMax[h] - base);
+        rowMax[h] = m;
+        float sum = 0.0f;
+#pragma unroll
+        for (int nt = 0; nt < kTiles; ++nt)
+#pragma unroll
+            for (int e = 2 * h; e < 2 * h + 2; ++e) {
+                s[nt][e] = exp2Approx(s[nt][e] - base);
+                sum += s[nt][e];
+            }
+        rowSum[h] = rowSum[h] * correction + sum;
+#pragma unroll
+        for (int dt = 0; dt < D / 8; ++dt) {
+            o[dt][2 * h] *= correction;
+            o[dt][2 * h + 1] *= correction;
+        }
+    }
+}
+
+// O += P V over kTiles x 8 keys whose values are rows of a shared-memory tile (`stride` elements
+// apart): two neighbouring 8-key accumulator tiles of S form one 16-key A fragment.
+template <class T, int kTiles, int D>
+__device__ __forceinline__ void accumulateValues(float (&o)[D / 8][4], const float (&s)[kTiles][4],
+                                                 const T* values, int stride, int lane) {
+#pragma unroll
+    for (int kv = 0; kv < kTiles / 2; ++kv) {
+        const uint32_t pa[4] = {packPair<T>(s[2 * kv][0], s[2 * kv][1]),
+                                packPair<T>(s[2 * kv][2], s[2 * kv][3]),
+                                packPair<T>(s[2 * kv + 1][0], s[2 * kv + 1][1]),
+                                packPair<T>(s[2 * kv + 1][2], s[2 * kv + 1][3])};
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+            uint32_t vb[4];
+            loadMatrixX4Transposed(vb, values +
+                                           (kv * 16 + lane % 8 + ((lane / 8) % 2) * 8) * stride +
+                                           (2 * dp + lane / 16) * 8);
+            mma16816<T>(o[2 * dp], pa, vb[0], vb[1]);
+            mma16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Prefill: block (head, tile of 64 rows). Four warps of 16 rows; the key tiles (64 keys) of the
 // three sets follow each other: sinks [0, S), selected [0, N) and window [windowBase, last], S
@@ -321,53 +379,8 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
                 if (key < visibleBegin[h] || key >= visibleEnd[h]) s[nt][e] = -INFINITY;
             }
 
-            // Online softmax; each row's scores are spread over the 4 lanes of a quad. A row may
-            // see nothing of a tile (a set it does not reach): its maximum stays -inf and adds
-            // nothing.
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            float m = rowMax[h];
-#pragma unroll
-            for (int nt = 0; nt < kKeyTile / 8; ++nt)
-                m = fmaxf(m, fmaxf(s[nt][2 * h], s[nt][2 * h + 1]));
-            m = fmaxf(m, __shfl_xor_sync(kFullMask, m, 1));
-            m = fmaxf(m, __shfl_xor_sync(kFullMask, m, 2));
-            const float base = m == -INFINITY ? 0.0f : m;
-            const float correction = exp2Approx(rowMax[h] - base);
-            rowMax[h] = m;
-            float sum = 0.0f;
-#pragma unroll
-            for (int nt = 0; nt < kKeyTile / 8; ++nt)
-#pragma unroll
-                for (int e = 2 * h; e < 2 * h + 2; ++e) {
-                    s[nt][e] = exp2Approx(s[nt][e] - base);
-                    sum += s[nt][e];
-                }
-            rowSum[h] = rowSum[h] * correction + sum;
-#pragma unroll
-            for (int dt = 0; dt < D / 8; ++dt) {
-                o[dt][2 * h] *= correction;
-                o[dt][2 * h + 1] *= correction;
-            }
-        }
-
-        // O += P V: two neighbouring 8-key accumulator tiles of S form one 16-key A fragment.
-#pragma unroll
-        for (int kv = 0; kv < kKeyTile / 16; ++kv) {
-            const uint32_t pa[4] = {packPair<T>(s[2 * kv][0], s[2 * kv][1]),
-                                    packPair<T>(s[2 * kv][2], s[2 * kv][3]),
-                                    packPair<T>(s[2 * kv + 1][0], s[2 * kv + 1][1]),
-                                    packPair<T>(s[2 * kv + 1][2], s[2 * kv + 1][3])};
-#pragma unroll
-            for (int dp = 0; dp < D / 16; ++dp) {
-                uint32_t vb[4];
-                loadMatrixX4Transposed(vb,
-                                       tv + (kv * 16 + lane % 8 + ((lane / 8) % 2) * 8) * kStride +
-                                           (2 * dp + lane / 16) * 8);
-                mma16816<T>(o[2 * dp], pa, vb[0], vb[1]);
-                mma16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
-            }
-        }
+        softmaxStep<kKeyTile / 8, D>(s, o, rowMax, rowSum);
+        accumulateValues<T, kKeyTile / 8, D>(o, s, tv, kStride, lane);
     }
 
 #pragma unroll
@@ -593,42 +606,8 @@ __global__ void __launch_bounds__(kThreads, 2)
                 }
             }
 
-            // Online softmax of rows g (elements 0, 1) and g + 8 (elements 2, 3).
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            float mx =
-                fmaxf(fmaxf(s[0][2 * h], s[0][2 * h + 1]), fmaxf(s[1][2 * h], s[1][2 * h + 1]));
-            mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 2));
-            const float newMax = fmaxf(m[h], mx); // finite: the tile's first key is valid
-            const float correction = exp2Approx(m[h] - newMax);
-            m[h] = newMax;
-            float sum = 0.0f;
-#pragma unroll
-            for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-                for (int e = 2 * h; e < 2 * h + 2; ++e) {
-                    s[nt][e] = exp2Approx(s[nt][e] - newMax);
-                    sum += s[nt][e];
-                }
-            l[h] = l[h] * correction + sum;
-#pragma unroll
-            for (int dt = 0; dt < D / 8; ++dt) {
-                o[dt][2 * h] *= correction;
-                o[dt][2 * h + 1] *= correction;
-            }
-        }
-
-        const uint32_t pa[4] = {packPair<T>(s[0][0], s[0][1]), packPair<T>(s[0][2], s[0][3]),
-                                packPair<T>(s[1][0], s[1][1]), packPair<T>(s[1][2], s[1][3])};
-#pragma unroll
-        for (int dp = 0; dp < D / 16; ++dp) {
-            uint32_t vb[4];
-            loadMatrixX4Transposed(vb, tv + (lane % 8 + ((lane / 8) % 2) * 8) * kStride +
-                                           (2 * dp + lane / 16) * 8);
-            mma16816<T>(o[2 * dp], pa, vb[0], vb[1]);
-            mma16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
-        }
+        softmaxStep<2, D>(s, o, m, l);
+        accumulateValues<T, 2, D>(o, s, tv, kStride, lane);
         __syncwarp(); // every lane is done with this stage before it is refilled
         if (j + kStages < myTiles) load(j + kStages);
         commitAsyncCopies();

@@ -141,24 +141,6 @@ struct Caches {
     }
 };
 
-// One query block of the CPU reference for every KV head.
-void cpuAttention(const Caches& caches, const SparseCase& c,
-                  const hip::backend::AttentionParams& params, const hip::AttentionConfig& config,
-                  const hip::attention::Rope& rope, const std::vector<float>& q, int64_t firstRow,
-                  int64_t rows, int64_t firstPosition, const hip::attention::ChunkList& chunks,
-                  std::vector<float>& out, float* mass) {
-    const int64_t cols = int64_t(c.heads) * c.headDim;
-    hip::attention::QueryBlock block;
-    block.rows = {const_cast<float*>(q.data()) + firstRow * cols, rows, cols, cols};
-    block.firstPosition = firstPosition;
-    hip::attention::BlockMask mask;
-    mask.heads = {chunks};
-    const Act result{out.data() + firstRow * cols, rows, cols, cols};
-    for (int32_t kvHead = 0; kvHead < c.kvHeads; ++kvHead)
-        hip::attention::blockSparseAttention(caches.store, 0, block, mask, kvHead, params, config,
-                                             rope, result, mass);
-}
-
 // The overall relative error, and where the worst (row, head) is, for the log.
 QString compare(const std::vector<float>& got, const std::vector<float>& expected, int64_t rows,
                 int32_t heads, int32_t headDim, double& error) {
@@ -194,38 +176,71 @@ double toleranceFor(Half16 type) {
     return type == Half16::BF16 ? 2e-2 : 3e-3; // as the dense attention tests
 }
 
-hip::backend::AttentionParams paramsFor(const SparseCase& c) {
+// What every case builds: the reference's parameters, the two caches and the CPU angle table.
+struct Fixture {
+    SparseCase c;
     hip::backend::AttentionParams params;
-    params.heads = c.heads;
-    params.kvHeads = c.kvHeads;
-    params.headDim = c.headDim;
-    params.scale = 1.0f / std::sqrt(float(c.headDim));
-    params.rope.dims = c.ropeDims;
-    params.rope.freqBase = 10000.0f;
-    params.rope.neox = c.neox;
-    return params;
-}
-
-hip::AttentionConfig configFor(const SparseCase& c) {
     hip::AttentionConfig config;
-    config.mode = hip::AttentionConfig::Mode::Hip;
-    config.sinkTokens = c.sinks;
-    config.windowTokens = c.window;
-    return config;
-}
+    int64_t tokens, cols;
+    DeviceMemory memory;
+    hip::backend::DevicePool pool;
+    Caches caches;
+    hip::attention::Rope rope;
 
-hip::kernels::HipSparseAttention kernelArguments(const SparseCase& c,
-                                                 const hip::backend::AttentionParams& params,
-                                                 const Caches& caches) {
-    hip::kernels::HipSparseAttention a;
-    a.queries.heads = c.heads;
-    a.queries.stride = int64_t(c.heads) * c.headDim;
-    a.kv = caches.layer;
-    a.rope = caches.tables.view();
-    a.scale = params.scale;
-    a.window = {c.sinks, c.window};
-    return a;
-}
+    Fixture(const SparseCase& sparseCase, std::mt19937& random)
+        : c(sparseCase), params(paramsFor(c)), config(configFor(c)), tokens(c.start + c.rows),
+          cols(int64_t(c.heads) * c.headDim), caches(c, params.rope, tokens, memory, pool, random),
+          rope(params.rope) {
+        rope.prepare(
+            std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) + 1);
+    }
+
+    static hip::backend::AttentionParams paramsFor(const SparseCase& c) {
+        hip::backend::AttentionParams p;
+        p.heads = c.heads;
+        p.kvHeads = c.kvHeads;
+        p.headDim = c.headDim;
+        p.scale = 1.0f / std::sqrt(float(c.headDim));
+        p.rope.dims = c.ropeDims;
+        p.rope.freqBase = 10000.0f;
+        p.rope.neox = c.neox;
+        return p;
+    }
+    static hip::AttentionConfig configFor(const SparseCase& c) {
+        hip::AttentionConfig config;
+        config.mode = hip::AttentionConfig::Mode::Hip;
+        config.sinkTokens = c.sinks;
+        config.windowTokens = c.window;
+        return config;
+    }
+
+    // The launch arguments every call shares (queries, mask and output are the caller's).
+    hip::kernels::HipSparseAttention arguments() const {
+        hip::kernels::HipSparseAttention a;
+        a.queries.heads = c.heads;
+        a.queries.stride = cols;
+        a.kv = caches.layer;
+        a.rope = caches.tables.view();
+        a.scale = params.scale;
+        a.window = {c.sinks, c.window};
+        return a;
+    }
+
+    // One query block of the CPU reference (rows of `q` from firstRow), for every KV head.
+    void cpuAttention(const std::vector<float>& q, int64_t firstRow, int64_t rows,
+                      int64_t firstPosition, const hip::attention::ChunkList& chunks,
+                      std::vector<float>& out, float* mass) const {
+        hip::attention::QueryBlock block;
+        block.rows = {const_cast<float*>(q.data()) + firstRow * cols, rows, cols, cols};
+        block.firstPosition = firstPosition;
+        hip::attention::BlockMask mask;
+        mask.heads = {chunks};
+        const Act result{out.data() + firstRow * cols, rows, cols, cols};
+        for (int32_t kvHead = 0; kvHead < c.kvHeads; ++kvHead)
+            hip::attention::blockSparseAttention(caches.store, 0, block, mask, kvHead, params,
+                                                 config, rope, result, mass);
+    }
+};
 
 } // namespace
 
@@ -269,16 +284,8 @@ void TestCudaHipAttention::prefillMatchesCpu_data() {
 // Rows [start, start + rows) in query blocks of 64, each with its own random mask.
 void TestCudaHipAttention::prefillMatchesCpu() {
     QFETCH(SparseCase, c);
-    const auto params = paramsFor(c);
-    const auto config = configFor(c);
-    const int64_t tokens = c.start + c.rows, cols = int64_t(c.heads) * c.headDim;
-    DeviceMemory memory;
-    hip::backend::DevicePool pool;
-    Caches caches(c, params.rope, tokens, memory, pool, random_);
-    hip::attention::Rope rope(params.rope);
-    rope.prepare(std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) +
-                 1);
-
+    Fixture f(c, random_);
+    const int64_t cols = f.cols;
     const std::vector<float> q = randomValues(size_t(c.rows * cols), random_);
     const int32_t blockRows = 64;
     const int32_t blocks = int32_t((c.rows + blockRows - 1) / blockRows);
@@ -288,10 +295,9 @@ void TestCudaHipAttention::prefillMatchesCpu() {
     for (int32_t b = 0; b < blocks; ++b) {
         const int64_t firstRow = int64_t(b) * blockRows;
         const int64_t rows = std::min<int64_t>(blockRows, c.rows - firstRow);
-        masks.push_back(randomMask(config, c.start + firstRow + rows - 1, c.maskKeys, random_));
+        masks.push_back(randomMask(f.config, c.start + firstRow + rows - 1, c.maskKeys, random_));
         capacity = std::max(capacity, int32_t(masks.back().size()));
-        cpuAttention(caches, c, params, config, rope, q, firstRow, rows, c.start + firstRow,
-                     masks.back(), expected, nullptr);
+        f.cpuAttention(q, firstRow, rows, c.start + firstRow, masks.back(), expected, nullptr);
     }
     std::vector<int2> chunks(size_t(blocks) * size_t(capacity), int2{0, 0});
     std::vector<int32_t> counts(static_cast<size_t>(blocks));
@@ -305,15 +311,15 @@ void TestCudaHipAttention::prefillMatchesCpu() {
             QString(" %1 chunks/%2 keys").arg(counts[size_t(b)]).arg(maskKeys(masks[size_t(b)]));
     }
 
-    auto a = kernelArguments(c, params, caches);
-    a.queries.q = memory.upload(q);
+    auto a = f.arguments();
+    a.queries.q = f.memory.upload(q);
     a.queries.rows = int32_t(c.rows);
     a.queries.blockRows = blockRows;
     a.queries.firstPosition = c.lengthOnDevice ? 0 : c.start;
     a.queries.length =
-        c.lengthOnDevice ? memory.upload(std::vector<int32_t>{int32_t(tokens)}) : nullptr;
-    a.mask = {memory.upload(chunks), memory.upload(counts), capacity};
-    float* out = memory.allocate<float>(q.size());
+        c.lengthOnDevice ? f.memory.upload(std::vector<int32_t>{int32_t(f.tokens)}) : nullptr;
+    a.mask = {f.memory.upload(chunks), f.memory.upload(counts), capacity};
+    float* out = f.memory.allocate<float>(q.size());
     cudaMemset(out, 0xff, q.size() * sizeof(float)); // NaN: every value must be written
     a.out = {out, c.rows, cols, cols};
     QCOMPARE(hip::kernels::hipSparsePrefill(a, nullptr), cudaSuccess);
@@ -346,15 +352,9 @@ void TestCudaHipAttention::decodeMatchesCpu_data() {
 // query, the length and the mask change in device memory between steps, as in a replayed graph.
 void TestCudaHipAttention::decodeMatchesCpu() {
     QFETCH(SparseCase, c);
-    const auto params = paramsFor(c);
-    const auto config = configFor(c);
-    const int64_t tokens = c.start + c.rows, cols = int64_t(c.heads) * c.headDim;
-    DeviceMemory memory;
-    hip::backend::DevicePool pool;
-    Caches caches(c, params.rope, tokens, memory, pool, random_);
-    hip::attention::Rope rope(params.rope);
-    rope.prepare(std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) +
-                 1);
+    Fixture f(c, random_);
+    const int64_t tokens = f.tokens, cols = f.cols;
+    DeviceMemory& memory = f.memory;
 
     int device = 0, multiprocessors = 0;
     cudaGetDevice(&device);
@@ -368,7 +368,7 @@ void TestCudaHipAttention::decodeMatchesCpu() {
     cudaMemset(scratch.data, 0, scratchBytes);
 
     const int32_t capacity = hip::kernels::kHipMaxMaskChunks;
-    auto a = kernelArguments(c, params, caches);
+    auto a = f.arguments();
     float* q = memory.allocate<float>(size_t(cols));
     int32_t* length = memory.allocate<int32_t>(1);
     int2* chunks = memory.allocate<int2>(size_t(capacity));
@@ -390,7 +390,7 @@ void TestCudaHipAttention::decodeMatchesCpu() {
         const int64_t position = c.start + step;
         if (!c.lengthOnDevice && step > 0) break; // firstPosition is a host value
         const std::vector<float> query = randomValues(size_t(cols), random_);
-        const hip::attention::ChunkList mask = randomMask(config, position, c.maskKeys, random_);
+        const hip::attention::ChunkList mask = randomMask(f.config, position, c.maskKeys, random_);
         QVERIFY(mask.size() <= size_t(capacity));
         std::vector<int2> chunkValues;
         for (const auto& r : mask)
@@ -405,8 +405,8 @@ void TestCudaHipAttention::decodeMatchesCpu() {
         cudaMemset(out, 0xff, size_t(cols) * sizeof(float));
 
         std::vector<float> expected(static_cast<size_t>(cols));
-        cpuAttention(caches, c, params, config, rope, query, 0, 1, position, mask, expected,
-                     c.mass ? expectedMass.data() : nullptr);
+        f.cpuAttention(query, 0, 1, position, mask, expected,
+                       c.mass ? expectedMass.data() : nullptr);
         QCOMPARE(hip::kernels::hipSparseDecode(a, scratch, nullptr), cudaSuccess);
         const std::vector<float> got = download(out, size_t(cols));
         QCOMPARE(cudaGetLastError(), cudaSuccess);
@@ -441,17 +441,14 @@ void TestCudaHipAttention::decodeMatchesCpu() {
 
 void TestCudaHipAttention::unsupportedArgumentsAreRefused() {
     const SparseCase c{4, 2, 64, 64, false, Half16::F16, 16, 64, 100, 64, 32, false, false};
-    const auto params = paramsFor(c);
-    DeviceMemory memory;
-    hip::backend::DevicePool pool;
-    Caches caches(c, params.rope, c.start + c.rows, memory, pool, random_);
-    const int64_t cols = int64_t(c.heads) * c.headDim;
-    auto a = kernelArguments(c, params, caches);
-    a.queries.q = memory.allocate<float>(size_t(c.rows * cols));
+    Fixture f(c, random_);
+    DeviceMemory& memory = f.memory;
+    auto a = f.arguments();
+    a.queries.q = memory.allocate<float>(size_t(c.rows * f.cols));
     a.queries.rows = int32_t(c.rows);
     a.queries.firstPosition = c.start;
     a.mask = {memory.allocate<int2>(4), memory.upload(std::vector<int32_t>{0}), 4};
-    a.out = {memory.allocate<float>(size_t(c.rows * cols)), c.rows, cols, cols};
+    a.out = {memory.allocate<float>(size_t(c.rows * f.cols)), c.rows, f.cols, f.cols};
 
     auto refused = a;
     refused.queries.blockRows = 32; // a block must be whole tiles of 64 rows
