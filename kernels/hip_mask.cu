@@ -268,6 +268,10 @@ __global__ void __launch_bounds__(kSelectThreads) selectKernel(HipPruningStage s
     if (threadIdx.x == 0) s.output.counts[block] = min(total, s.output.capacity);
 }
 
+__global__ void advanceStepKernel(int32_t* step) {
+    *step += 1;
+}
+
 template <class T, int D> cudaError_t launchScores(const HipPruningStage& s, cudaStream_t stream) {
     const int32_t rows = (s.queries.blockRows + s.queryStride - 1) / s.queryStride;
     const int rowBytes = rows * (D + 1) * int(sizeof(float));
@@ -318,6 +322,11 @@ cudaError_t hipPruneStage(const HipPruningStage& s, cudaStream_t stream) {
         selectKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSelectShared);
     if (allowed != cudaSuccess) return allowed;
     selectKernel<<<unsigned(s.queries.blocks()), kSelectThreads, kSelectShared, stream>>>(s);
+    return cudaGetLastError();
+}
+
+cudaError_t hipAdvanceStep(int32_t* step, cudaStream_t stream) {
+    advanceStepKernel<<<1, 1, 0, stream>>>(step);
     return cudaGetLastError();
 }
 

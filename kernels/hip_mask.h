@@ -56,4 +56,7 @@ cudaError_t hipInitialChunks(const HipQueries& queries, const HipWindow& window,
 // output. Input lists of at most kHipMaxStageChunks chunks; output.capacity must hold the pieces.
 cudaError_t hipPruneStage(const HipPruningStage& stage, cudaStream_t stream);
 
+// Counts a decode step: *step += 1 (on the device, so a decode graph replays it).
+cudaError_t hipAdvanceStep(int32_t* step, cudaStream_t stream);
+
 } // namespace hip::kernels

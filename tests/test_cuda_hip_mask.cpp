@@ -12,6 +12,7 @@
 #include "kernels/hip_mask.h"
 
 #include <algorithm>
+#include <bit>
 #include <set>
 
 using hip::AttentionConfig;
@@ -122,6 +123,12 @@ std::string describe(const ChunkList& chunks) {
     for (const KeyRange& r : chunks)
         text += "[" + std::to_string(r.begin) + "," + std::to_string(r.end) + ")";
     return text;
+}
+
+// The score kernel keeps scores as order-preserving integers (for atomicMax).
+float scoreFromOrderedBits(float stored) {
+    const uint32_t u = std::bit_cast<uint32_t>(stored);
+    return std::bit_cast<float>(u & 0x80000000u ? u & 0x7fffffffu : ~u);
 }
 
 bool tie(float a, float b) {
@@ -268,7 +275,8 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
             const std::vector<float> cpuScores =
                 attn::scoreChunks(context, s, chunkInput, cpuBlocks[size_t(b)]);
             for (size_t i = 0; i < chunkInput.size(); ++i, ++scored) {
-                const float gpuScore = gpuScores[size_t(b) * size_t(capacity) + i];
+                const float gpuScore =
+                    scoreFromOrderedBits(gpuScores[size_t(b) * size_t(capacity) + i]);
                 if (!tie(gpuScore, cpuScores[i])) ++scoreMismatches;
             }
             // The CPU's output of stage s: the next stage's input, or the kept chunks.

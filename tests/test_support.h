@@ -25,6 +25,13 @@ inline std::filesystem::path defaultModelPath() {
     return sourceDir() / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
 }
 
+// A long real text (Newton's Opticks, public domain, from the Debian package golang-1.19-src that
+// scripts/setup installs), for tests that read past a model's trained context.
+inline std::filesystem::path longTextPath() {
+    if (const char* env = std::getenv("HIPREADER_LONG_TEXT"); env && *env) return env;
+    return "/usr/share/go-1.19/src/testdata/Isaac.Newton-Opticks.txt";
+}
+
 inline hip::SamplerOptions samplerOptions(float temperature, int32_t topK, float topP, float minP,
                                           float penalty = 1.0f, int32_t window = 64) {
     hip::SamplerOptions o;

@@ -1,9 +1,12 @@
 #include "backend/cuda/cuda_attention.h"
 
+#include "attention/hip_attention.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/step_words.h"
 #include "kernels/attention_mass.h"
 #include "kernels/flash_decode.h"
+#include "kernels/hip_mask.h"
+#include "kernels/hip_sparse_attention.h"
 #include "kernels/kv_append.h"
 #include "kernels/rope.h"
 
@@ -15,10 +18,18 @@ Status CudaAttention::supports(const AttentionParams& params, const AttentionCon
     const int32_t d = params.headDim;
     const RopeParams& rope = params.rope;
     std::string problem;
-    if (config.mode != AttentionConfig::Mode::Dense)
-        problem = "HiP attention (" + config.name +
-                  ") yet; load the model on the CPU or choose "
-                  "dense attention";
+    if (config.mode == AttentionConfig::Mode::HipTree)
+        problem = "HiP v1.1's tree mode (" + config.name +
+                  "); it runs on the CPU, or choose "
+                  "InfiniteHiP's multi-stage pruning (hip-3k)";
+    else if (config.mode == AttentionConfig::Mode::Hip &&
+             config.stages.size() > size_t(kernels::HipRefresh::kMaxStages))
+        problem =
+            "more than " + std::to_string(kernels::HipRefresh::kMaxStages) + " pruning stages";
+    else if (config.mode == AttentionConfig::Mode::Hip &&
+             hipListSizes(config, 0).mask > kernels::kHipMaxMaskChunks)
+        problem =
+            "HiP masks of more than " + std::to_string(kernels::kHipMaxMaskChunks) + " chunks";
     else if (!kernels::attentionSupportsHeadDim(d))
         problem = "head dimension " + std::to_string(d) + " (supported: 32, 64, 96, 128)";
     else if (params.kvHeads <= 0 || params.heads % params.kvHeads != 0)
@@ -42,7 +53,21 @@ Status CudaAttention::check(const CudaKvCache& cache, int64_t end, Act q,
                          "the context is full: " + std::to_string(end) + " tokens needed, " +
                              std::to_string(cache.capacity()) + " allowed");
     static const AttentionConfig dense;
-    HIP_TRY(supports(params, params.config ? *params.config : dense));
+    const AttentionConfig& config = params.config ? *params.config : dense;
+    HIP_TRY(supports(params, config));
+    if (config.mode == AttentionConfig::Mode::Hip) {
+        const int32_t firstStage = hipListSizes(config, cache.capacity()).stageInputs[0];
+        if (firstStage > kernels::kHipMaxStageChunks)
+            return makeError(ErrorCode::Unsupported,
+                             "HiP on the GPU scores at most " +
+                                 std::to_string(kernels::kHipMaxStageChunks) +
+                                 " chunks per stage: with chunks of " +
+                                 std::to_string(config.stages[0].chunkSize) +
+                                 " tokens the context may hold up to " +
+                                 std::to_string(int64_t(kernels::kHipMaxStageChunks) *
+                                                config.stages[0].chunkSize) +
+                                 " tokens");
+    }
     if (q.rows == 1 && cache.attentionMass && params.heads > 64)
         return makeError(ErrorCode::Unsupported, "the CUDA attention kernels do not support an "
                                                  "attention trace over more than 64 heads");
@@ -66,7 +91,11 @@ Status CudaAttention::run(CudaKvCache& kv, int32_t layer, int64_t start, Act q, 
                           const AttentionParams& params, Act out) {
     const int64_t end = start + q.rows;
     HIP_TRY(check(kv, end, q, params));
-    auto tables = ropeTables(params.rope, end);
+    const bool hip = params.config && !params.config->denseAt(layer, end);
+    // HiP rotates keys by packed distances and scoring positions, which may pass the context.
+    auto tables = ropeTables(
+        params.rope,
+        hip ? std::max(end, attention::hipRopePositionsNeeded(*params.config, layer, end)) : end);
     HIP_TRY(tables);
     HIP_TRY(inputs_.uploadPositions(start, q.rows));
     const kernels::RopeTables rope = (*tables)->view();
@@ -74,15 +103,27 @@ Status CudaAttention::run(CudaKvCache& kv, int32_t layer, int64_t start, Act q, 
     const int32_t* positions = inputs_.positions();
     queue_.identify({word(StepOp::Attention), word(&kv), word(int64_t(layer)), word(q), word(k),
                      word(v), word(out), word(int64_t(params.heads)), word(params.scale),
-                     word(rope.cosSin), word(int64_t(q.rows == 1 && kv.attentionMass))});
+                     word(rope.cosSin), word(int64_t(q.rows == 1 && kv.attentionMass)),
+                     word(int64_t(hip))});
     queue_.submit([=](cudaStream_t s) {
         return cudaStatus(kernels::appendKv(rows(k), rows(v), positions, rope, layerKv, s),
                           "the KV append kernel");
     });
-    if (q.rows == 1)
+    if (hip && q.rows == 1)
+        HIP_TRY(hipDecode(kv, layer, layerKv, rope, q, params, out, end));
+    else if (hip)
+        HIP_TRY(hipPrefill(layer, layerKv, rope, start, q, params, kv.capacity(), out));
+    else if (q.rows == 1)
         decode(kv, layerKv, rope, q, params, out, end);
     else
         prefill(layerKv, rope, start, q, params, out);
+    // A prefill or a dense step leaves the layer's HiP decode cache stale.
+    if (params.config && params.config->mode == AttentionConfig::Mode::Hip &&
+        (q.rows > 1 || !hip)) {
+        auto state = kv.hipState(*params.config);
+        HIP_TRY(state);
+        (*state)->setValid(layer, false);
+    }
     if (layer == kv.layers() - 1) kv.setTokens(end);
     return Status::ok();
 }
@@ -164,6 +205,232 @@ void CudaAttention::prefill(const kernels::KvLayer& layer, const kernels::RopeTa
     queue_.submit([=](cudaStream_t s) {
         return cudaStatus(kernels::flashPrefill(p, s, tile), "the prefill attention kernel");
     });
+}
+
+namespace {
+
+kernels::HipQueries hipQueries(Act q, const AttentionParams& params, const AttentionConfig& config,
+                               int64_t start) {
+    kernels::HipQueries queries;
+    queries.q = q.data;
+    queries.stride = q.stride;
+    queries.rows = int32_t(q.rows);
+    queries.heads = params.heads;
+    queries.blockRows = config.queryBlock;
+    queries.firstPosition = start;
+    return queries;
+}
+
+kernels::HipPruningStage hipStage(const AttentionConfig& config, int32_t layer, size_t s,
+                                  const kernels::HipQueries& queries, const kernels::KvLayer& kv,
+                                  const kernels::RopeTables& rope) {
+    const auto& stages = config.stages;
+    const bool last = s + 1 == stages.size();
+    kernels::HipPruningStage stage;
+    stage.queries = queries;
+    stage.kv = kv;
+    stage.rope = rope;
+    stage.window = {config.sinkTokens, config.windowTokens};
+    stage.chunkSize = stages[s].chunkSize;
+    stage.keepChunks =
+        int32_t((last ? config.finalTokens(layer) : stages[s].keepTokens) / stages[s].chunkSize);
+    stage.queryStride = stages[s].queryStride;
+    stage.nextChunkSize = last ? 0 : stages[s + 1].chunkSize;
+    stage.chunkIndexed = layer < config.firstLayers;
+    return stage;
+}
+
+kernels::HipSparseAttention hipSparse(const kernels::HipQueries& queries,
+                                      const kernels::KvLayer& kv, const kernels::RopeTables& rope,
+                                      const AttentionParams& params, const AttentionConfig& config,
+                                      const kernels::HipChunkLists& mask, Act out) {
+    kernels::HipSparseAttention a;
+    a.queries = queries;
+    a.kv = kv;
+    a.rope = rope;
+    a.scale = params.scale;
+    a.window = {config.sinkTokens, config.windowTokens};
+    a.mask = mask;
+    a.out = rows(out);
+    return a;
+}
+
+} // namespace
+
+Status CudaAttention::reserveHipPrefill(const AttentionConfig& config, int32_t blocks,
+                                        int64_t capacity) {
+    const HipListSizes sizes = hipListSizes(config, capacity);
+    const int32_t largest = sizes.largest();
+    if (hipLists_[0].blocks >= blocks && hipLists_[0].capacity >= largest &&
+        hipMasks_.capacity >= sizes.mask)
+        return Status::ok();
+    for (DeviceChunkLists& lists : hipLists_) {
+        pool_.retire(std::move(lists.memory));
+        auto grown = DeviceChunkLists::allocate(pool_, blocks, largest, "HiP's chunk lists");
+        HIP_TRY(grown);
+        lists = std::move(*grown);
+    }
+    pool_.retire(std::move(hipMasks_.memory));
+    auto masks = DeviceChunkLists::allocate(pool_, blocks, sizes.mask, "HiP's masks");
+    HIP_TRY(masks);
+    hipMasks_ = std::move(*masks);
+    pool_.retire(std::move(hipScores_));
+    auto scores = pool_.allocate(uint64_t(blocks) * uint64_t(largest) * sizeof(float),
+                                 DeviceUse::Workspace, "HiP's chunk scores");
+    HIP_TRY(scores);
+    hipScores_ = std::move(*scores);
+    return Status::ok();
+}
+
+// The rows in query blocks: each stage's chunk lists alternate between two buffers, the last
+// stage writes the masks, and the sparse kernel reads them.
+Status CudaAttention::hipPrefill(int32_t layerIndex, const kernels::KvLayer& layer,
+                                 const kernels::RopeTables& rope, int64_t start, Act q,
+                                 const AttentionParams& params, int64_t capacity, Act out) {
+    const AttentionConfig& config = *params.config;
+    const kernels::HipQueries queries = hipQueries(q, params, config, start);
+    HIP_TRY(reserveHipPrefill(config, queries.blocks(), capacity));
+    const HipListSizes sizes = hipListSizes(config, capacity);
+    // Lists of `capacity` chunks per block, laid out for `blocks` blocks of the buffer.
+    const auto lists = [&](const DeviceChunkLists& buffer, int32_t listCapacity) {
+        kernels::HipChunkLists v = buffer.view();
+        v.capacity = listCapacity;
+        return v;
+    };
+    const kernels::HipChunkLists masks = hipMasks_.view();
+    const kernels::HipWindow window{config.sinkTokens, config.windowTokens};
+    const int32_t firstChunk = config.stages[0].chunkSize;
+    const kernels::HipChunkLists firstInput = lists(hipLists_[0], sizes.stageInputs[0]);
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(kernels::hipInitialChunks(queries, window, firstChunk, firstInput, {}, s),
+                          "HiP's initial chunks");
+    });
+    float* scores = hipScores_.as<float>();
+    for (size_t s = 0; s < config.stages.size(); ++s) {
+        const bool last = s + 1 == config.stages.size();
+        kernels::HipPruningStage stage = hipStage(config, layerIndex, s, queries, layer, rope);
+        stage.input = lists(hipLists_[s % 2], sizes.stageInputs[s]);
+        stage.output = last ? masks : lists(hipLists_[(s + 1) % 2], sizes.stageInputs[s + 1]);
+        stage.scores = scores;
+        queue_.submit([=](cudaStream_t stream) {
+            return cudaStatus(kernels::hipPruneStage(stage, stream), "a HiP pruning stage");
+        });
+    }
+    const kernels::HipSparseAttention sparse =
+        hipSparse(queries, layer, rope, params, config, masks, out);
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(kernels::hipSparsePrefill(sparse, s), "HiP's sparse prefill attention");
+    });
+    return Status::ok();
+}
+
+Status CudaAttention::reserveHipDecode(const AttentionParams& params, int64_t keysPerHead,
+                                       int32_t capacity) {
+    if (hipDecodeScores_.bytes() < uint64_t(capacity) * sizeof(float)) {
+        pool_.retire(std::move(hipDecodeScores_));
+        auto scores = pool_.allocate(uint64_t(capacity) * sizeof(float), DeviceUse::Workspace,
+                                     "HiP's decode chunk scores");
+        HIP_TRY(scores);
+        hipDecodeScores_ = std::move(*scores);
+    }
+    if (keysPerHead > hipDecodeKeys_) {
+        const uint64_t bytes = kernels::hipSparseDecodeScratchBytes(
+            params.heads, params.kvHeads, params.headDim, keysPerHead, multiprocessors_);
+        pool_.retire(std::move(hipDecodeScratch_));
+        auto scratch = pool_.allocate(bytes, DeviceUse::Workspace, "HiP's decode scratch");
+        HIP_TRY(scratch);
+        HIP_CUDA_TRY(cudaMemsetAsync(scratch->data(), 0, bytes, queue_.stream()),
+                     "clearing HiP's decode scratch");
+        hipDecodeScratch_ = std::move(*scratch);
+        hipDecodeKeys_ = keysPerHead;
+    }
+    return Status::ok();
+}
+
+// One query row: the stages whose refresh is due (the device's step counter decides, so one graph
+// serves every step), then the sparse attention over the layer's mask.
+Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::KvLayer& layerKv,
+                                const kernels::RopeTables& rope, Act q,
+                                const AttentionParams& params, Act out, int64_t end) {
+    const AttentionConfig& config = *params.config;
+    auto found = kv.hipState(config);
+    HIP_TRY(found);
+    HipDecodeState& state = **found;
+    const HipListSizes sizes = hipListSizes(config, kv.capacity());
+    // Attended keys per head at most: the sinks, the largest mask and the window.
+    const int64_t keysPerHead =
+        int64_t(config.sinkTokens) + config.windowTokens +
+        std::max(config.firstLayersFinalTokens, config.stages.back().keepTokens);
+    HIP_TRY(reserveHipDecode(params, keysPerHead, sizes.stageInputs[0]));
+
+    kernels::HipQueries queries = hipQueries(q, params, config, 0);
+    queries.length = inputs_.length();
+    int32_t* step = state.step(layer);
+    if (!state.valid(layer)) {
+        // The first step after a prefill, a dense step or a new configuration refreshes all.
+        queue_.identify({word(int64_t(-1))});
+        queue_.submit([=](cudaStream_t s) {
+            return cudaStatus(cudaMemsetAsync(step, 0, sizeof(int32_t), s),
+                              "restarting HiP's refresh schedule");
+        });
+        state.setValid(layer, true);
+    }
+    const kernels::HipWindow window{config.sinkTokens, config.windowTokens};
+    const int32_t firstChunk = config.stages[0].chunkSize;
+    kernels::HipRefresh firstRefresh;
+    firstRefresh.step = step;
+    firstRefresh.count = 1;
+    firstRefresh.intervals[0] = config.stages[0].refreshInterval;
+    const kernels::HipChunkLists firstInput = state.stageInput(layer, 0);
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(
+            kernels::hipInitialChunks(queries, window, firstChunk, firstInput, firstRefresh, s),
+            "HiP's initial chunks");
+    });
+    float* scores = hipDecodeScores_.as<float>();
+    for (size_t s = 0; s < config.stages.size(); ++s) {
+        const bool last = s + 1 == config.stages.size();
+        kernels::HipPruningStage stage = hipStage(config, layer, s, queries, layerKv, rope);
+        stage.input = state.stageInput(layer, s);
+        stage.output = last ? state.mask(layer) : state.stageInput(layer, s + 1);
+        stage.scores = scores;
+        stage.refresh.step = step;
+        stage.refresh.count = int32_t(s + 1);
+        for (size_t i = 0; i <= s; ++i)
+            stage.refresh.intervals[i] = config.stages[i].refreshInterval;
+        queue_.submit([=](cudaStream_t stream) {
+            return cudaStatus(kernels::hipPruneStage(stage, stream), "a HiP pruning stage");
+        });
+    }
+    kernels::HipSparseAttention sparse =
+        hipSparse(queries, layerKv, rope, params, config, state.mask(layer), out);
+    const bool mass = kv.attentionMass != nullptr;
+    if (mass) {
+        sparse.mass = kv.mass();
+        // In a decode step the mass is cleared before the graph runs (beforeStep).
+        if (!queue_.recording()) {
+            float* target = kv.mass();
+            queue_.submit([=](cudaStream_t s) {
+                return cudaStatus(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
+                                  "clearing the attention mass");
+            });
+        }
+    }
+    const kernels::HipDecodeScratch scratch{hipDecodeScratch_.data(), hipDecodeKeys_,
+                                            multiprocessors_};
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(kernels::hipSparseDecode(sparse, scratch, s),
+                          "HiP's sparse decode attention");
+    });
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(kernels::hipAdvanceStep(step, s), "counting HiP's decode steps");
+    });
+    if (!mass) return Status::ok();
+    if (queue_.recording()) {
+        stepMass_ = {&kv, kv.attentionMass, end};
+        return Status::ok();
+    }
+    return addMassToHost(kv, *kv.attentionMass, end);
 }
 
 Status CudaAttention::beforeStep() {

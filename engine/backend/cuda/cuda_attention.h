@@ -7,6 +7,7 @@
 #include "backend/backend.h"
 #include "backend/cuda/cuda_kv_cache.h"
 #include "backend/cuda/device_pool.h"
+#include "backend/cuda/hip_lists.h"
 #include "backend/cuda/launch_queue.h"
 #include "backend/cuda/rope_tables.h"
 #include "backend/cuda/step_inputs.h"
@@ -19,8 +20,9 @@ namespace hip::backend {
 
 class CudaAttention {
 public:
-    CudaAttention(DevicePool& pool, LaunchQueue& queue, StepInputs& inputs)
-        : pool_(pool), queue_(queue), inputs_(inputs), qHalf_(pool, "rotated queries") {}
+    CudaAttention(DevicePool& pool, LaunchQueue& queue, StepInputs& inputs, int32_t multiprocessors)
+        : pool_(pool), queue_(queue), inputs_(inputs), multiprocessors_(multiprocessors),
+          qHalf_(pool, "rotated queries") {}
 
     Status supports(const AttentionParams& params, const AttentionConfig& config) const;
     // A cache was made: rope tables cover its capacity from the start (no growth in decode).
@@ -49,16 +51,32 @@ private:
                 Act q, const AttentionParams& params, Act out, int64_t end);
     void prefill(const kernels::KvLayer& layer, const kernels::RopeTables& rope, int64_t start,
                  Act q, const AttentionParams& params, Act out);
+    // HiP (InfiniteHiP): masks per query block, then block-sparse attention; a decode step
+    // refreshes the stages its schedule names from the layer's decode cache.
+    Status hipPrefill(int32_t layerIndex, const kernels::KvLayer& layer,
+                      const kernels::RopeTables& rope, int64_t start, Act q,
+                      const AttentionParams& params, int64_t capacity, Act out);
+    Status hipDecode(CudaKvCache& kv, int32_t layer, const kernels::KvLayer& layerKv,
+                     const kernels::RopeTables& rope, Act q, const AttentionParams& params, Act out,
+                     int64_t end);
+    Status reserveHipPrefill(const AttentionConfig& config, int32_t blocks, int64_t capacity);
+    Status reserveHipDecode(const AttentionParams& params, int64_t keysPerHead, int32_t capacity);
     Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);
 
     DevicePool& pool_;
     LaunchQueue& queue_;
     StepInputs& inputs_;
+    int32_t multiprocessors_;
     Workspace qHalf_;
     std::vector<std::unique_ptr<DeviceRopeTables>> ropes_;
     int64_t maxCapacity_ = 0;
     kernels::PrefillTile prefillTile_ = kernels::PrefillTile::WarpRows32;
     PinnedBuffer massCopy_;
+    // HiP's scratch: prefill's chunk lists (two stages' alternately, and the masks) and chunk
+    // scores; decode's scores and the sparse kernel's split scratch (zeroed when allocated).
+    DeviceChunkLists hipLists_[2], hipMasks_;
+    DeviceAllocation hipScores_, hipDecodeScores_, hipDecodeScratch_;
+    int64_t hipDecodeKeys_ = 0; // attended keys per head the decode scratch was sized for
 
     // Where the decode step being recorded adds its attention mass.
     struct StepMass {

@@ -70,7 +70,8 @@ public:
 private:
     CudaBackend(const CudaDeviceInfo& device, const CudaBackendOptions& options)
         : device_(device), options_(options), pool_(options.memoryBudget), inputs_(pool_, queue_),
-          products_(pool_, queue_), attention_(pool_, queue_, inputs_), sampler_(pool_, queue_) {}
+          products_(pool_, queue_), attention_(pool_, queue_, inputs_, device.multiprocessors),
+          sampler_(pool_, queue_) {}
     Status initialize();
 
     // Deferred work (pending products, then a pending add) runs before a call's own work.

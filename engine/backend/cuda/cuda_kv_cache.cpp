@@ -10,7 +10,7 @@ namespace hip::backend {
 Result<std::unique_ptr<CudaKvCache>> CudaKvCache::create(const KvCacheShape& shape,
                                                          kernels::Half16 type, int32_t splits,
                                                          DevicePool& pool, cudaStream_t stream) {
-    std::unique_ptr<CudaKvCache> cache(new CudaKvCache(shape, type, splits));
+    std::unique_ptr<CudaKvCache> cache(new CudaKvCache(shape, type, splits, pool, stream));
     const int64_t pages = int64_t(shape.layers) * shape.kvHeads * cache->pagesPerHead();
     const uint64_t poolBytes =
         uint64_t(pages) * uint64_t(kernels::kKvPageTokens) * uint64_t(shape.headDim) * 2u;
@@ -56,6 +56,24 @@ kernels::KvLayer CudaKvCache::layer(int32_t index) const {
     l.capacity = int64_t(l.pagesPerHead) * kernels::kKvPageTokens;
     l.type = type_;
     return l;
+}
+
+std::vector<std::vector<KeyRange>> CudaKvCache::lastSelections() const {
+    if (hip_) {
+        auto masks = hip_->masks(stream_, tokens_ + 1);
+        if (masks) return std::move(*masks);
+    }
+    return std::vector<std::vector<KeyRange>>(size_t(shape_.layers));
+}
+
+Result<HipDecodeState*> CudaKvCache::hipState(const AttentionConfig& config) {
+    if (!hip_ || !(hip_->config() == config)) {
+        hip_.reset();
+        auto state = HipDecodeState::create(pool_, config, shape_.layers, shape_.capacity);
+        HIP_TRY(state);
+        hip_ = std::make_unique<HipDecodeState>(std::move(*state));
+    }
+    return hip_.get();
 }
 
 } // namespace hip::backend

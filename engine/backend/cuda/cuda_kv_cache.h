@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/cuda/device_pool.h"
+#include "backend/cuda/hip_lists.h"
 #include "kernels/kernel_types.h"
 
 #include <memory>
@@ -34,13 +35,16 @@ public:
     int64_t capacity() const override { return shape_.capacity; }
     void truncate(int64_t tokens) override {
         if (tokens < tokens_) tokens_ = tokens;
+        // Masks were estimated for the longer context: the next step refreshes every stage.
+        if (hip_) hip_->invalidate();
     }
     uint64_t residentBytes() const override {
         return keys_.bytes() + values_.bytes() + pageTables_.bytes();
     }
-    std::vector<std::vector<KeyRange>> lastSelections() const override {
-        return std::vector<std::vector<KeyRange>>(size_t(shape_.layers));
-    }
+    std::vector<std::vector<KeyRange>> lastSelections() const override;
+
+    // HiP's decode cache for `config`, made on first use and anew when the configuration changes.
+    Result<HipDecodeState*> hipState(const AttentionConfig& config);
 
     void setTokens(int64_t tokens) { tokens_ = tokens; }
     int32_t layers() const { return shape_.layers; }
@@ -52,8 +56,9 @@ public:
     int* rangesDone() const { return reinterpret_cast<int*>(mass() + shape_.capacity); }
 
 private:
-    CudaKvCache(const KvCacheShape& shape, kernels::Half16 type, int32_t splits)
-        : shape_(shape), type_(type), splits_(splits) {}
+    CudaKvCache(const KvCacheShape& shape, kernels::Half16 type, int32_t splits, DevicePool& pool,
+                cudaStream_t stream)
+        : shape_(shape), type_(type), splits_(splits), pool_(pool), stream_(stream) {}
     int64_t partialFloats() const {
         return int64_t(kMaxGroup) * shape_.kvHeads * splits_ * (shape_.headDim + 2);
     }
@@ -64,8 +69,11 @@ private:
     KvCacheShape shape_;
     kernels::Half16 type_;
     int32_t splits_;
+    DevicePool& pool_;
+    cudaStream_t stream_;
     int64_t tokens_ = 0;
     DeviceAllocation keys_, values_, pageTables_, scratch_;
+    std::unique_ptr<HipDecodeState> hip_;
 };
 
 } // namespace hip::backend
