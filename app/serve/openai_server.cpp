@@ -341,7 +341,9 @@ void OpenAiServer::logAnswer(const Exchange& exchange, int status, const Generat
     if (!options_.log) return;
     QString line =
         "POST " + exchange.path + ' ' +
-        (status == 499 ? QStringLiteral("client gone, cancelled") : QString::number(status));
+        (status != 499                   ? QString::number(status)
+         : outcome && outcome->cancelled ? QStringLiteral("client gone, cancelled")
+                                         : QStringLiteral("client gone, answer dropped"));
     if (outcome && !outcome->error && !outcome->cancelled) {
         line +=
             QStringLiteral(" %1: %2+%3 tokens, waited %4 ms")
