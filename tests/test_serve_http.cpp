@@ -91,6 +91,7 @@ private slots:
     void oversizedBodyIsRefused();
     void requestThatNeverEndsTimesOut();
     void clientThatLeavesCancelsItsRequest();
+    void connectionCloseIsHonoured();
 
 private:
     Reply send(const QByteArray& method, const QString& path, const QByteArray& body = {},
@@ -395,6 +396,26 @@ void TestServeHttp::clientThatLeavesCancelsItsRequest() {
         send("POST", "/v1/completions", R"({"model": "smol", "prompt": "Hello", "max_tokens": 2})");
     QCOMPARE(next.status, 200);
     QVERIFY2(clock.elapsed() < 15000, qPrintable(QString::number(clock.elapsed())));
+}
+
+void TestServeHttp::connectionCloseIsHonoured() {
+    const QList<QByteArray> requests = {
+        "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: "
+        "1\r\n\r\n{"};
+    for (const QByteArray& request : requests) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, server_->port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write(request);
+        QElapsedTimer clock;
+        clock.start();
+        const QByteArray answer = readUntil(socket, "never", 10000);
+        QVERIFY2(answer.startsWith("HTTP/1.1 200") || answer.startsWith("HTTP/1.1 400"),
+                 answer.constData());
+        QCOMPARE(socket.state(), QAbstractSocket::UnconnectedState);
+        QVERIFY(clock.elapsed() < 5000);
+    }
 }
 
 QTEST_MAIN(TestServeHttp)

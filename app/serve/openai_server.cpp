@@ -54,6 +54,17 @@ bool sameSecret(const QByteArray& given, const QByteArray& expected) {
     return difference == 0;
 }
 
+// Qt HttpServer 6.4 keeps every connection open; a client that asked to close it after the
+// answer ("Connection: close") waits for that.
+bool wantsClose(const QHttpServerRequest& request) {
+    return request.value("connection").trimmed().compare("close", Qt::CaseInsensitive) == 0;
+}
+
+void closeIfAsked(QTcpSocket* socket, bool close) {
+    if (close && socket && socket->state() == QAbstractSocket::ConnectedState)
+        socket->disconnectFromHost();
+}
+
 QString answerId(GenerationRequest::Kind kind) {
     const quint64 random = QRandomGenerator::global()->generate64();
     return (kind == GenerationRequest::Kind::Chat ? QStringLiteral("chatcmpl-")
@@ -76,6 +87,7 @@ struct OpenAiServer::Exchange {
     AnswerHeader header;
     QString path;
     QElapsedTimer since; // from the request's arrival
+    bool closeAfter = false;
     double firstSentSeconds = -1;
     bool streamStarted = false;
 };
@@ -121,8 +133,10 @@ quint16 OpenAiServer::port() const {
 void OpenAiServer::handle(const QHttpServerRequest& request, QHttpServerResponder&& responder) {
     const QString path = request.url().path();
     const QHttpServerRequest::Method method = request.method();
+    const bool close = wantsClose(request);
     auto refuse = [&](const ApiError& error) {
         responder.write(errorBody(error), kJson, Status(error.status));
+        closeIfAsked(responder.socket(), close);
         if (options_.log)
             options_.log(methodName(method) + ' ' + path + ' ' + QString::number(error.status) +
                          ": " + error.message);
@@ -183,7 +197,9 @@ void OpenAiServer::handle(const QHttpServerRequest& request, QHttpServerResponde
             refuse({404, "The model '" + path.mid(modelPrefix.size()) + "' does not exist",
                     QStringLiteral("invalid_request_error"), QStringLiteral("model"),
                     QStringLiteral("model_not_found")});
+            return;
         }
+        closeIfAsked(responder.socket(), close);
         return;
     }
 
@@ -210,16 +226,17 @@ void OpenAiServer::handle(const QHttpServerRequest& request, QHttpServerResponde
                 QStringLiteral("document_not_found")});
         return;
     }
-    enqueue(std::move(generation), std::move(responder), path);
+    enqueue(std::move(generation), std::move(responder), path, close);
 }
 
 void OpenAiServer::enqueue(GenerationRequest request, QHttpServerResponder&& responder,
-                           const QString& path) {
+                           const QString& path, bool closeAfter) {
     const quint64 id = nextId_++;
     auto exchange = std::make_unique<Exchange>(std::move(responder));
     exchange->since.start();
     exchange->request = request;
     exchange->path = path;
+    exchange->closeAfter = closeAfter;
     exchange->header = {request.kind, answerId(request.kind), QDateTime::currentSecsSinceEpoch(),
                         model_.id()};
     const hip::CancelToken cancel = exchange->cancel;
@@ -257,6 +274,7 @@ void OpenAiServer::enqueue(GenerationRequest request, QHttpServerResponder&& res
                             QStringLiteral("queue_full")};
         exchange->responder.write(errorBody(busy), kJson, Status::TooManyRequests);
         logAnswer(*exchange, 429, nullptr, 0);
+        closeIfAsked(exchange->socket, closeAfter);
         return;
     }
     GuardedTcpServer::setResponding(exchange->socket, true);
@@ -314,11 +332,13 @@ void OpenAiServer::onFinished(quint64 id, const GenerationOutcome& outcome, doub
     if (outcome.error && !exchange->streamStarted) {
         exchange->responder.write(errorBody(*outcome.error), kJson, Status(outcome.error->status));
         logAnswer(*exchange, outcome.error->status, &outcome, waitedSeconds);
+        closeIfAsked(exchange->socket, exchange->closeAfter);
         return;
     }
     if (!exchange->request.stream) {
         exchange->responder.write(completionBody(exchange->header, outcome, document), kJson);
         logAnswer(*exchange, 200, &outcome, waitedSeconds);
+        closeIfAsked(exchange->socket, exchange->closeAfter);
         return;
     }
     beginStream(*exchange);
@@ -334,6 +354,7 @@ void OpenAiServer::onFinished(quint64 id, const GenerationOutcome& outcome, doub
     exchange->responder.writeBody(chunk(tail) + chunk({}));
     exchange->socket->flush();
     logAnswer(*exchange, outcome.error ? outcome.error->status : 200, &outcome, waitedSeconds);
+    closeIfAsked(exchange->socket, exchange->closeAfter);
 }
 
 void OpenAiServer::logAnswer(const Exchange& exchange, int status, const GenerationOutcome* outcome,

@@ -54,7 +54,8 @@ private:
     struct Exchange;
 
     void handle(const QHttpServerRequest& request, QHttpServerResponder&& responder);
-    void enqueue(GenerationRequest request, QHttpServerResponder&& responder, const QString& path);
+    void enqueue(GenerationRequest request, QHttpServerResponder&& responder, const QString& path,
+                 bool closeAfter);
     void onText(quint64 id, const std::string& text);
     void onFinished(quint64 id, const GenerationOutcome& outcome, double waitedSeconds);
     bool beginStream(Exchange& exchange);
