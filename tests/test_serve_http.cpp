@@ -311,6 +311,9 @@ void TestServeHttp::badRequestsGetOpenAiErrors() {
          R"({"model": "smol", "prompt": "x", "max_tokens": 100000})",
          400,
          {}},
+        {"POST", "/v1/completions",
+         R"({"model": "smol", "prompt": ")" + QByteArray("many words ").repeated(1500) + R"("})",
+         400, "context_length_exceeded"},
         {"GET", "/v1/chat/completions", {}, 405, "method_not_allowed"},
         {"POST", "/v1/embeddings", "{}", 404, "unknown_url"},
     };

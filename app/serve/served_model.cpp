@@ -16,11 +16,13 @@ QString finishReason(hip::StopReason reason) {
                : QStringLiteral("stop");
 }
 
-ApiError engineError(const hip::Status& status) {
+ApiError engineError(const hip::Status& status, GenerationRequest::Kind kind) {
     // The engine refuses a prompt that does not fit the context as an invalid argument.
     if (status.code() == hip::ErrorCode::InvalidArgument)
         return ApiError{400, QString::fromStdString(status.message()),
-                        QStringLiteral("invalid_request_error"), QStringLiteral("messages"),
+                        QStringLiteral("invalid_request_error"),
+                        kind == GenerationRequest::Kind::Chat ? QStringLiteral("messages")
+                                                              : QStringLiteral("prompt"),
                         QStringLiteral("context_length_exceeded")};
     return ApiError{
         500, QString::fromStdString(status.message()), QStringLiteral("server_error"), {}, {}};
@@ -90,7 +92,7 @@ GenerationOutcome ServedModel::generate(const GenerationRequest& request,
         return outcome;
     }
     if (!answer) {
-        outcome.error = engineError(answer.status());
+        outcome.error = engineError(answer.status(), request.kind);
         return outcome;
     }
     if (answer->stopReason == hip::StopReason::Cancelled) {
