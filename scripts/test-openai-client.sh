@@ -2,8 +2,10 @@
 # Test-only: `hipreader-cli serve` against real clients. Creates a throwaway virtual environment
 # with the official `openai` Python package (from PyPI; never needed to run HiP Reader), starts
 # the server on 127.0.0.1 with the default model on the CPU, and runs:
-#   1. the openai package: models, chat whole and streamed, a text completion; curl, the same
-#   2. time to first token over HTTP against the engine's own (from the server's log)
+#   1. curl and the openai package: models, chat whole and streamed, a text completion, a book
+#      as context (`--doc`) with cited pages, refusals
+#   2. time to first token over HTTP (curl's first byte, which comes with the first token)
+#      against the engine's own for the same requests (from the server's log)
 #   3. a load test: 8 concurrent clients for LOAD_SECONDS (default 120), every request answered,
 #      the server's RSS sampled throughout; meanwhile hostile clients: slow senders (408),
 #      oversized bodies (413), broken JSON and unknown fields (400), clients that leave mid-answer
@@ -34,8 +36,21 @@ python3 -m venv "$work/venv"
 
 echo "== starting hipreader-cli serve"
 key=test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+cat > "$work/river.md" <<'EOF'
+# Birds
+
+Herons nest in the tall alders above the weir. They return to the same trees every March.
+
+# Fish
+
+Eels swim downstream to the sea in autumn. Nobody in the village has ever seen them spawn.
+
+# Mammals
+
+Otters came back to the river ten years ago. Their tracks mark the sandbanks below the mill.
+EOF
 "$cli" serve --port 0 --api-key "$key" --context 2048 --max-request-bytes 1048576 \
-    2> "$work/server.log" &
+    --doc "$work/river.md" 2> "$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 600); do
     grep -q '^serving ' "$work/server.log" && break
@@ -60,6 +75,27 @@ head -c 400 "$work/stream.txt"
 echo "... ($(grep -c '^data: ' "$work/stream.txt") events, the last: $(grep '^data: ' "$work/stream.txt" | tail -n 1))"
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/models")
 echo "without the key: HTTP $status"; [ "$status" = 401 ]
+
+echo "== time to first token: over HTTP (curl's time to the first byte, sent with the first token) and the engine's own"
+before=$(grep -c 'first text after' "$work/server.log" || true)
+for i in $(seq 1 20); do
+    curl -s -o /dev/null -w '%{time_starttransfer}\n' "$base/chat/completions" \
+        -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+        -d '{"model": "'"$model"'", "max_tokens": 4, "stream": true,
+             "messages": [{"role": "user", "content": "Say a word about the number '"$i"'."}]}'
+done > "$work/curl-ttft.txt"
+grep 'first text after' "$work/server.log" | tail -n +$((before + 1)) |
+    sed -n 's/.*(engine \([0-9.]*\) ms).*/\1/p' > "$work/engine-ttft.txt"
+python3 - "$work/curl-ttft.txt" "$work/engine-ttft.txt" <<'EOF'
+import statistics, sys
+http = [float(x) * 1000 for x in open(sys.argv[1]).read().split()]
+engine = [float(x) for x in open(sys.argv[2]).read().split()]
+assert len(http) == len(engine) == 20, (len(http), len(engine))
+gaps = [h - e for h, e in zip(http, engine)]
+print(f"over HTTP: median {statistics.median(http):.2f} ms; the engine's own (same requests, from arrival "
+      f"to its first text): median {statistics.median(engine):.2f} ms; HTTP adds median "
+      f"{statistics.median(gaps):.2f} ms (min {min(gaps):.2f}, max {max(gaps):.2f}) over 20 requests")
+EOF
 
 cat > "$work/client.py" <<'EOF'
 import json, os, resource, socket, statistics, sys, threading, time, urllib.parse
@@ -109,7 +145,13 @@ try:
 except openai.AuthenticationError as e:
     check(e.status_code == 401, "a wrong key refused: 401")
 
-print("== time to first token over HTTP")
+book = client.chat.completions.create(model=model, max_tokens=16,
+    messages=[{"role": "user", "content": "Where do herons nest?"}],
+    extra_body={"hipreader": {"document": "river.md", "cited_pages": 2}})
+cited = (book.model_extra or {}).get("hipreader", {}).get("cited_pages", [])
+check(len(cited) > 0, f"a book as context: {book.choices[0].message.content!r}, cited pages "
+      f"{[(p['page'], round(p['weight'], 2)) for p in cited]}")
+print("== time to first token through the openai package (its own overhead included)")
 ttft = []
 for i in range(20):
     start = time.perf_counter()
@@ -279,11 +321,6 @@ echo "== python clients"
 client_status=0
 "$work/venv/bin/python" "$work/client.py" "$base" "$key" "$model" "$server_pid" "$load_seconds" || client_status=$?
 
-echo "== time to first token, the server's view (last 20 streamed requests before the load)"
-grep 'first text after' "$work/server.log" | head -n 22 | tail -n 20 |
-    sed -n 's/.*first text after \([0-9.]*\) ms (engine \([0-9.]*\) ms).*/\1 \2/p' |
-    sort -n | awk '{http[NR]=$1; engine[NR]=$2} END {m=int((NR+1)/2);
-        printf "sent at %.2f ms after arrival; engine produced it at %.2f ms (medians of %d)\n", http[m], engine[m], NR}'
 echo "server log: $(grep -c ' 200 ' "$work/server.log") answers, $(grep -c 'cancelled' "$work/server.log") cancelled, $(grep -c ' 4[0-9][0-9]' "$work/server.log") refused"
 
 echo "== stopping the server (SIGTERM)"

@@ -38,10 +38,6 @@ void quitOnSignals(QCoreApplication& app) {
     std::signal(SIGTERM, onQuitSignal);
 }
 
-bool isLoopback(const QHostAddress& address) {
-    return address.isLoopback();
-}
-
 // "opticks.pdf", and "opticks-2.pdf" for a second book of that name.
 QString documentId(const std::string& path, const serve::ServedModel& model) {
     const QString name = QString::fromStdString(std::filesystem::path(path).filename().string());
@@ -133,7 +129,7 @@ int runServe(Arguments& args) {
     for (const serve::ServedDocument& d : model.documents())
         std::fprintf(stderr, "  document \"%s\": %s\n", d.id.toUtf8().constData(),
                      d.text.title.toUtf8().constData());
-    if (!isLoopback(options.address))
+    if (!options.address.isLoopback())
         std::fprintf(stderr, "warning: %s is reachable from other machines%s\n",
                      address.toUtf8().constData(),
                      options.apiKey.isEmpty() ? "; anyone who reaches it can use it (set --api-key)"

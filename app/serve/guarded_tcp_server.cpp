@@ -101,6 +101,10 @@ void GuardedTcpServer::setResponding(QTcpSocket* socket, bool responding) {
     socket->setProperty(kResponding, responding);
 }
 
+bool GuardedTcpServer::isResponding(const QTcpSocket* socket) {
+    return socket->property(kResponding).toBool();
+}
+
 void GuardedTcpServer::incomingConnection(qintptr descriptor) {
     auto* socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(descriptor)) {

@@ -31,6 +31,7 @@ public:
 
     // While a response is being produced for `socket`, it is not idle.
     static void setResponding(QTcpSocket* socket, bool responding);
+    static bool isResponding(const QTcpSocket* socket);
     int openConnections() const { return open_; }
 
 protected:

@@ -142,7 +142,7 @@ void OpenAiServer::handle(const QHttpServerRequest& request, QHttpServerResponde
                          ": " + error.message);
     };
     QTcpSocket* socket = responder.socket();
-    if (socket->property("hipreader.responding").toBool()) {
+    if (GuardedTcpServer::isResponding(socket)) {
         // A second request on a connection whose answer is not out yet (HTTP pipelining): the two
         // answers would interleave, so the connection is closed, which cancels the first.
         socket->abort();
