@@ -14,15 +14,20 @@ Arguments::Arguments(int argc, char** argv, std::set<std::string> flags)
             continue;
         }
         std::string name = word.substr(2);
+        std::string text;
         if (const auto eq = name.find('='); eq != std::string::npos) {
-            options_[name.substr(0, eq)] = name.substr(eq + 1);
+            text = name.substr(eq + 1);
+            name.resize(eq);
         } else if (flags_.count(name)) {
-            options_[name] = "1";
+            text = "1";
         } else if (i + 1 < argc) {
-            options_[name] = argv[++i];
+            text = argv[++i];
         } else {
             error_ = "option --" + name + " needs a value";
+            continue;
         }
+        options_[name] = text;
+        repeated_[name].push_back(text);
     }
 }
 
@@ -38,6 +43,11 @@ std::optional<std::string> Arguments::value(const std::string& name) const {
 
 std::string Arguments::value(const std::string& name, const std::string& fallback) const {
     return value(name).value_or(fallback);
+}
+
+std::vector<std::string> Arguments::values(const std::string& name) const {
+    auto it = repeated_.find(name);
+    return it == repeated_.end() ? std::vector<std::string>{} : it->second;
 }
 
 long long Arguments::integer(const std::string& name, long long fallback) {

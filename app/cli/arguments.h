@@ -19,6 +19,8 @@ public:
     bool has(const std::string& name) const;
     std::optional<std::string> value(const std::string& name) const;
     std::string value(const std::string& name, const std::string& fallback) const;
+    // Every value of an option given more than once (value() is the last).
+    std::vector<std::string> values(const std::string& name) const;
     // Numeric options; a malformed number is reported through error().
     long long integer(const std::string& name, long long fallback);
     double number(const std::string& name, double fallback);
@@ -30,6 +32,7 @@ public:
 private:
     std::vector<std::string> positional_;
     std::map<std::string, std::string> options_;
+    std::map<std::string, std::vector<std::string>> repeated_;
     std::set<std::string> flags_;
     std::string error_;
 };

@@ -13,5 +13,6 @@ int runAsk(Arguments& args);
 int runBench(Arguments& args);
 int runEval(Arguments& args);
 int runMakeModel(Arguments& args);
+int runServe(Arguments& args);
 
 } // namespace cli

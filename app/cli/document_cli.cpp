@@ -106,12 +106,7 @@ std::optional<hip::doc::DocumentTokens> ingestDocumentFile(hip::Session& session
 
 void printAttendedPages(const hip::Session& session, const hip::doc::DocumentText& document,
                         const hip::doc::DocumentTokens& tokens, int pages) {
-    const std::vector<float> weights = hip::doc::attentionWeights(session.trace());
-    hip::doc::PassageOptions options;
-    options.maxPages = pages;
-    options.maxPassagesPerPage = 1;
-    options.maxQuoteCharacters = 100;
-    const auto attended = hip::doc::attendedPages(document, tokens, weights, options);
+    const auto attended = hip::doc::citedPages(session.trace(), document, tokens, pages);
     if (attended.empty()) {
         std::cout << "\n(no attention on the document was recorded for this answer)\n";
         return;

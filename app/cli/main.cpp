@@ -20,6 +20,12 @@ commands:
          [--prompt-tokens N,... (512)] [--gen-tokens N] [--repeat N]
   bench kernels                      each CUDA kernel against the card's measured limits
          [--prefill-tokens N,...] [--decode-tokens N,...] [--repeat N] [--filter TEXT]
+  serve [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--doc FILE ...]
+                                     an OpenAI-compatible HTTP server (/v1/models,
+                                     /v1/chat/completions, /v1/completions); books given with
+                                     --doc are offered as context (docs/USER_GUIDE.md)
+         [--max-tokens N (4096): the most a request may ask] [--max-request-bytes N (1 MiB)]
+         [--queue N (64): requests waiting at most] [--password P (of the books)]
   make-model --out FILE              a GGUF of a real architecture's shapes with random weights
          [--shape llama3-8b|smollm2-135m] [--type Q4_K|Q8_0|F16|...] [--layers N] [--seed S]
   eval recall [--length N] [--samples N] [--seed S]
@@ -72,6 +78,15 @@ int main(int argc, char** argv) {
     if (command == "bench") return cli::runBench(args);
     if (command == "eval") return cli::runEval(args);
     if (command == "make-model") return cli::runMakeModel(args);
+#ifdef HIPREADER_HAS_SERVER
+    if (command == "serve") return cli::runServe(args);
+#else
+    if (command == "serve") {
+        std::fprintf(stderr, "hipreader-cli: this build has no server (it needs Qt HttpServer and "
+                             "the document library: scripts/setup installs them)\n");
+        return 1;
+    }
+#endif
     std::fprintf(stderr, "hipreader-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
 }

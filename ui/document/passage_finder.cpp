@@ -188,4 +188,14 @@ std::vector<Passage> passagesOf(const DocumentText& document, const DocumentToke
     return passages;
 }
 
+std::vector<PageAttention> citedPages(const hip::AttentionTrace& trace,
+                                      const DocumentText& document, const DocumentTokens& tokens,
+                                      int maxPages) {
+    PassageOptions options;
+    options.maxPages = maxPages;
+    options.maxPassagesPerPage = 1;
+    options.maxQuoteCharacters = 100;
+    return attendedPages(document, tokens, attentionWeights(trace), options);
+}
+
 } // namespace hip::doc

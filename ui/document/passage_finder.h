@@ -31,6 +31,12 @@ std::vector<PageAttention> attendedPages(const DocumentText& document, const Doc
                                          std::span<const float> weights,
                                          const PassageOptions& options = {});
 
+// The pages an answer attended to most (from the session's trace after it), each with one short
+// quote: what `hipreader-cli ask --doc` prints and `hipreader-cli serve` returns.
+std::vector<PageAttention> citedPages(const hip::AttentionTrace& trace,
+                                      const DocumentText& document, const DocumentTokens& tokens,
+                                      int maxPages);
+
 // The text KV positions `positions` stand for, one passage per page it covers, in page order;
 // a passage's weight is its share of the text.
 std::vector<Passage> passagesOf(const DocumentText& document, const DocumentTokens& tokens,
