@@ -8,9 +8,11 @@
 #include "bench_kernels.h"
 #include "cli_common.h"
 
+#include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/device_pool.h"
 #include "backend/cuda/rope_tables.h"
+#include "hip/attention_config.h"
 #include "kernels/argmax.h"
 #include "kernels/convert.h"
 #include "kernels/dequantize.h"
@@ -32,6 +34,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -630,6 +633,114 @@ public:
         }
     }
 
+    // One attention layer through the CUDA backend, as the engine runs it, with `config` (dense
+    // or HiP) over a bf16 cache of `context` random keys: prefill = the last `rows` queries in one
+    // call; decode = one step (a recorded graph: embedding, attention, copy of 64 floats) averaged
+    // over 32 steps after 32 of warm-up, minus the same step without attention. Wall-clock times,
+    // host work included.
+    void layer(const std::string& name, const hip::AttentionConfig& config, int64_t context,
+               int64_t rows, int32_t heads, int32_t kvHeads, int32_t headDim) {
+        if (skip("attention layer")) return;
+        hip::backend::CudaBackendOptions options;
+        options.kvType = hip::kernels::Half16::BF16;
+        auto created = hip::backend::CudaBackend::create(options);
+        if (!created) throw Failure{created.message()};
+        hip::backend::CudaBackend& b = **created;
+        std::vector<std::unique_ptr<hip::backend::Buffer>> buffers; // freed before the backend
+        constexpr int kSteps = 32;
+        auto cache = b.createKvCache({1, kvHeads, headDim, context + 2 * kSteps + 1});
+        if (!cache) throw Failure{cache.message()};
+        auto& kv = static_cast<hip::backend::CudaKvCache&>(**cache);
+        const int64_t kvCols = int64_t(kvHeads) * headDim, qCols = int64_t(heads) * headDim;
+        // Random keys and values for every position, appended (rotated) in chunks.
+        const int64_t chunk = 65536;
+        float* k = arena_.array<float>(uint64_t(chunk * kvCols));
+        fill(k, uint64_t(chunk * kvCols) * 4, floatPattern(uint64_t(chunk * kvCols) * 4, 1.0f));
+        int32_t* positions = arena_.array<int32_t>(uint64_t(chunk));
+        const hip::kernels::RopeTables rope = ropeTables(headDim, context + 2 * kSteps + 1);
+        for (int64_t first = 0; first < context; first += chunk) {
+            const int64_t n = std::min(chunk, context - first);
+            std::vector<int32_t> p(static_cast<size_t>(n));
+            std::iota(p.begin(), p.end(), int32_t(first));
+            check(cudaMemcpy(positions, p.data(), p.size() * 4, cudaMemcpyHostToDevice),
+                  "positions");
+            check(hip::kernels::appendKv({k, n, kvCols, kvCols}, {k, n, kvCols, kvCols}, positions,
+                                         rope, kv.layer(0), nullptr),
+                  "append");
+        }
+        check(cudaDeviceSynchronize(), "filling the cache");
+        kv.setTokens(context);
+
+        hip::backend::AttentionParams params;
+        params.heads = heads;
+        params.kvHeads = kvHeads;
+        params.headDim = headDim;
+        params.scale = 1.0f / std::sqrt(float(headDim));
+        params.rope.dims = headDim;
+        params.rope.freqBase = 500000.0f;
+        params.config = &config;
+        const auto activation = [&](int64_t r, int64_t cols) {
+            auto buffer = b.allocate(r * cols);
+            if (!buffer) throw Failure{buffer.message()};
+            fill((*buffer)->data(), uint64_t(r * cols) * 4,
+                 floatPattern(uint64_t(r * cols) * 4, 1.0f));
+            buffers.push_back(std::move(*buffer));
+            return hip::backend::Act{buffers.back()->data(), r, cols, cols};
+        };
+        const auto seconds = [](auto begin) {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+        };
+        std::vector<float> host(64);
+        const hip::backend::Act small = activation(1, 64);
+        {
+            const hip::backend::Act q = activation(rows, qCols), kr = activation(rows, kvCols);
+            const hip::backend::Act out = activation(rows, qCols);
+            std::vector<double> samples;
+            for (int r = 0; r < 4; ++r) {
+                const auto begin = std::chrono::steady_clock::now();
+                const hip::Status status =
+                    b.attention(kv, 0, context - rows, q, kr, kr, params, out);
+                if (!status) throw Failure{status.message()};
+                b.copyToHost(small, host.data());
+                if (r > 0) samples.push_back(seconds(begin) * 1e6); // the first one allocates
+            }
+            add(name + " prefill (engine)",
+                "T=" + std::to_string(context) + " last " + std::to_string(rows) + " " +
+                    std::to_string(heads) + "/" + std::to_string(kvHeads) + "x" +
+                    std::to_string(headDim),
+                median(samples), 0.0, 0.0);
+        }
+        // Decode steps after the prefill above, positions context..context + 2 * kSteps.
+        std::vector<float> tableValues(64, 0.5f);
+        hip::backend::WeightView tableView{"bench table", GgmlType::F32, 1, 64, tableValues.data()};
+        auto table = b.uploadWeight(tableView);
+        if (!table) throw Failure{table.message()};
+        const hip::backend::Act q = activation(1, qCols), kr = activation(1, kvCols);
+        const hip::backend::Act out = activation(1, qCols);
+        const auto steps = [&](int64_t firstPosition, bool withAttention) {
+            const auto begin = std::chrono::steady_clock::now();
+            for (int i = 0; i < kSteps; ++i) {
+                b.embed(**table, {0}, small);
+                if (withAttention) {
+                    const hip::Status status =
+                        b.attention(kv, 0, firstPosition + i, q, kr, kr, params, out);
+                    if (!status) throw Failure{status.message()};
+                }
+                b.copyToHost(small, host.data());
+            }
+            return seconds(begin) * 1e6 / kSteps;
+        };
+        steps(context, true); // warm-up: graphs captured
+        const double with = steps(context + kSteps, true);
+        steps(context, false);
+        const double without = steps(context, false);
+        add(name + " decode step (engine, graph)",
+            "T=" + std::to_string(context) + " " + std::to_string(heads) + "/" +
+                std::to_string(kvHeads) + "x" + std::to_string(headDim) + ", step " +
+                std::to_string(int(without)) + " us without",
+            with - without, 0.0, 0.0);
+    }
+
 private:
     // Whether a benchmark (its kernels' names, space-separated) is filtered out.
     bool skip(const std::string& names) const {
@@ -733,7 +844,7 @@ std::vector<int64_t> integerList(const std::string& text) {
 } // namespace
 
 int benchKernels(Arguments& args) {
-    if (!args.validate({"repeat", "prefill-tokens", "decode-tokens", "filter"}))
+    if (!args.validate({"repeat", "prefill-tokens", "decode-tokens", "layer-tokens", "filter"}))
         return fail(args.error());
     const int repeat = int(args.integer("repeat", 20));
     const std::string prefillText = args.value("prefill-tokens", "4096,8192,16384,32768");
@@ -744,6 +855,8 @@ int benchKernels(Arguments& args) {
     try {
         const std::vector<int64_t> prefillTokens = integerList(prefillText);
         const std::vector<int64_t> decodeTokens = integerList(decodeText);
+        const std::vector<int64_t> layerTokens =
+            integerList(args.value("layer-tokens", "32768,131072,1048576"));
         Bench bench(*device, std::max(3, repeat), args.value("filter", ""));
         bench.measureLimits();
         // Llama-3.1-8B shapes: hidden 4096, FFN 14336, vocab 128256; SmolLM2: hidden 576.
@@ -774,6 +887,13 @@ int benchKernels(Arguments& args) {
         for (int64_t context : {131072, 1048576}) {
             bench.hipPrefill(context, 32768, 32, 8, 128);
             bench.hipDecode(context, 32, 8, 128);
+        }
+        // Whole layers as the engine runs them, HiP against dense at the same lengths.
+        const hip::AttentionConfig dense = *hip::AttentionConfig::preset("dense");
+        const hip::AttentionConfig hip3k = *hip::AttentionConfig::preset("hip-3k");
+        for (int64_t context : layerTokens) {
+            bench.layer("hip-3k", hip3k, context, std::min<int64_t>(32768, context), 32, 8, 128);
+            bench.layer("dense", dense, context, std::min<int64_t>(32768, context), 32, 8, 128);
         }
         bench.print();
     } catch (const Failure& failure) {

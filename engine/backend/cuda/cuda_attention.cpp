@@ -26,6 +26,9 @@ Status CudaAttention::supports(const AttentionParams& params, const AttentionCon
              config.stages.size() > size_t(kernels::HipRefresh::kMaxStages))
         problem =
             "more than " + std::to_string(kernels::HipRefresh::kMaxStages) + " pruning stages";
+    else if (config.mode == AttentionConfig::Mode::Hip && config.queryBlock % 64 != 0)
+        problem =
+            "HiP query blocks of " + std::to_string(config.queryBlock) + " rows (a multiple of 64)";
     else if (config.mode == AttentionConfig::Mode::Hip &&
              hipListSizes(config, 0).mask > kernels::kHipMaxMaskChunks)
         problem =
