@@ -116,9 +116,8 @@ __device__ __forceinline__ RowLayout rowLayout(const MaskView& m, const HipWindo
 }
 
 // Rotates the first rope.dims values of `rows` key rows of a shared-memory tile (rows `stride`
-// apart) by shift[row] positions (backwards when negative: cos as forwards, sin negated); rows
-// with no shift or a position < 0 are left alone. Threads `first`, `first + step`, ... share the
-// work.
+// apart) by shift[row] positions (backwards when negative); rows with no shift or a position < 0
+// are left alone. Threads `first`, `first + step`, ... share the work.
 template <class T>
 __device__ __forceinline__ void rotateKeyRows(T* tile, int stride, int rows, const int* shift,
                                               const int* position, const RopeTables& rope,
@@ -128,8 +127,7 @@ __device__ __forceinline__ void rotateKeyRows(T* tile, int stride, int rows, con
         const int row = i / halfDims, pair = i % halfDims;
         const int amount = shift[row];
         if (position[row] < 0 || amount == 0) continue;
-        float2 cs = ropeCosSin(rope, abs(amount), pair);
-        if (amount < 0) cs.y = -cs.y;
+        const float2 cs = ropeCosSinSigned(rope, amount, pair);
         const int a = rope.neox ? pair : 2 * pair;
         const int b = rope.neox ? pair + halfDims : 2 * pair + 1;
         T* key = tile + row * stride;

@@ -8,16 +8,12 @@
 
 #include "attention/block_sparse_attention.h"
 #include "attention/rope.h"
-#include "backend/cuda/device_pool.h"
-#include "backend/cuda/rope_tables.h"
 #include "hip/attention_config.h"
 #include "kernels/hip_sparse_attention.h"
-#include "kernels/kv_append.h"
 #include "kv/paged_kv_store.h"
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 using hip::backend::Act;
 using hip::kernels::Half16;
@@ -36,36 +32,6 @@ struct SparseCase {
     bool lengthOnDevice;
     bool mass; // decode: the attention trace too
 };
-
-// Device allocations freed with the test.
-class DeviceMemory {
-public:
-    ~DeviceMemory() {
-        for (void* p : blocks_)
-            cudaFree(p);
-    }
-    template <class T> T* upload(const std::vector<T>& values) {
-        T* p = allocate<T>(values.size());
-        cudaMemcpy(p, values.data(), values.size() * sizeof(T), cudaMemcpyHostToDevice);
-        return p;
-    }
-    template <class T> T* allocate(size_t count) {
-        void* p = nullptr;
-        QTEST_ASSERT(cudaMalloc(&p, std::max<size_t>(count * sizeof(T), 16)) == cudaSuccess);
-        blocks_.push_back(p);
-        return static_cast<T*>(p);
-    }
-
-private:
-    std::vector<void*> blocks_;
-};
-
-template <class T> std::vector<T> download(const T* device, size_t count) {
-    std::vector<T> values(count);
-    QTEST_ASSERT(cudaDeviceSynchronize() == cudaSuccess);
-    cudaMemcpy(values.data(), device, count * sizeof(T), cudaMemcpyDeviceToHost);
-    return values;
-}
 
 // Random sorted, disjoint chunks within [sinks, candidateEnd) holding at most `budget` keys
 // (chunks may touch).
@@ -92,54 +58,18 @@ int64_t maskKeys(const hip::attention::ChunkList& chunks) {
     return keys;
 }
 
-// The same keys and values in the CPU store (unrotated) and in a GPU cache layer written by
-// appendKv through a page table that places the pages out of order.
-struct Caches {
-    hip::kv::PagedKvStore store;
-    hip::kernels::KvLayer layer;
-    hip::backend::DeviceRopeTables tables;
-
-    Caches(const SparseCase& c, const hip::backend::RopeParams& rope, int64_t tokens,
-           DeviceMemory& memory, hip::backend::DevicePool& pool, std::mt19937& random)
-        : store(1, c.kvHeads, c.headDim, tokens), tables(rope) {
-        const int64_t cols = int64_t(c.kvHeads) * c.headDim;
-        const std::vector<float> k = randomValues(size_t(tokens * cols), random);
-        const std::vector<float> v = randomValues(size_t(tokens * cols), random);
-        QTEST_ASSERT(store.reserve(tokens).isOk());
-        for (int64_t p = 0; p < tokens; ++p) {
-            std::copy_n(k.begin() + p * cols, cols, store.keys(0, p));
-            std::copy_n(v.begin() + p * cols, cols, store.values(0, p));
-        }
-        store.setTokens(tokens);
-
-        QTEST_ASSERT(tables.cover(tokens + 1, pool, nullptr).isOk());
-        layer.kvHeads = c.kvHeads;
-        layer.headDim = c.headDim;
-        layer.type = c.type;
-        layer.pagesPerHead =
-            int32_t((tokens + hip::kernels::kKvPageTokens - 1) / hip::kernels::kKvPageTokens);
-        layer.capacity = int64_t(layer.pagesPerHead) * hip::kernels::kKvPageTokens;
-        // Two spare pool pages, so that page numbers do not just permute the dense layout.
-        const int32_t poolPages = c.kvHeads * layer.pagesPerHead + 2;
-        std::vector<int32_t> pages(static_cast<size_t>(poolPages));
-        std::iota(pages.begin(), pages.end(), 0);
-        std::shuffle(pages.begin(), pages.end(), random);
-        pages.resize(size_t(c.kvHeads) * size_t(layer.pagesPerHead));
-        layer.pageTable = memory.upload(pages);
-        const size_t poolElements =
-            size_t(poolPages) * hip::kernels::kKvPageTokens * size_t(c.headDim);
-        layer.keys = memory.allocate<uint16_t>(poolElements);
-        layer.values = memory.allocate<uint16_t>(poolElements);
-        std::vector<int32_t> positions(static_cast<size_t>(tokens));
-        std::iota(positions.begin(), positions.end(), 0);
-        float* dk = memory.upload(k);
-        float* dv = memory.upload(v);
-        QTEST_ASSERT(hip::kernels::appendKv({dk, tokens, cols, cols}, {dv, tokens, cols, cols},
-                                            memory.upload(positions), tables.view(), layer,
-                                            nullptr) == cudaSuccess);
-        QTEST_ASSERT(cudaDeviceSynchronize() == cudaSuccess);
+// Random keys and values for positions [0, tokens) of a one-layer store, unrotated (as the CPU
+// keeps them).
+void fillRandom(hip::kv::PagedKvStore& store, int64_t tokens, std::mt19937& random) {
+    QTEST_ASSERT(store.reserve(tokens).isOk());
+    for (int64_t p = 0; p < tokens; ++p) {
+        const std::vector<float> k = randomValues(size_t(store.rowFloats()), random);
+        const std::vector<float> v = randomValues(size_t(store.rowFloats()), random);
+        std::copy(k.begin(), k.end(), store.keys(0, p));
+        std::copy(v.begin(), v.end(), store.values(0, p));
     }
-};
+    store.setTokens(tokens);
+}
 
 // The overall relative error, and where the worst (row, head) is, for the log.
 QString compare(const std::vector<float>& got, const std::vector<float>& expected, int64_t rows,
@@ -182,15 +112,16 @@ struct Fixture {
     hip::backend::AttentionParams params;
     hip::AttentionConfig config;
     int64_t tokens, cols;
-    DeviceMemory memory;
-    hip::backend::DevicePool pool;
-    Caches caches;
+    hip::kv::PagedKvStore store;
+    std::unique_ptr<DeviceKvLayer> gpu; // rotated keys, pages shuffled
     hip::attention::Rope rope;
 
     Fixture(const SparseCase& sparseCase, std::mt19937& random)
         : c(sparseCase), params(paramsFor(c)), config(configFor(c)), tokens(c.start + c.rows),
-          cols(int64_t(c.heads) * c.headDim), caches(c, params.rope, tokens, memory, pool, random),
+          cols(int64_t(c.heads) * c.headDim), store(1, c.kvHeads, c.headDim, tokens),
           rope(params.rope) {
+        fillRandom(store, tokens, random);
+        gpu = std::make_unique<DeviceKvLayer>(store, 0, params.rope, c.type, tokens + 1, random);
         rope.prepare(
             std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) + 1);
     }
@@ -219,8 +150,8 @@ struct Fixture {
         hip::kernels::HipSparseAttention a;
         a.queries.heads = c.heads;
         a.queries.stride = cols;
-        a.kv = caches.layer;
-        a.rope = caches.tables.view();
+        a.kv = gpu->view();
+        a.rope = gpu->rope();
         a.scale = params.scale;
         a.window = {c.sinks, c.window};
         return a;
@@ -237,8 +168,8 @@ struct Fixture {
         mask.heads = {chunks};
         const Act result{out.data() + firstRow * cols, rows, cols, cols};
         for (int32_t kvHead = 0; kvHead < c.kvHeads; ++kvHead)
-            hip::attention::blockSparseAttention(caches.store, 0, block, mask, kvHead, params,
-                                                 config, rope, result, mass);
+            hip::attention::blockSparseAttention(store, 0, block, mask, kvHead, params, config,
+                                                 rope, result, mass);
     }
 };
 
@@ -312,18 +243,21 @@ void TestCudaHipAttention::prefillMatchesCpu() {
     }
 
     auto a = f.arguments();
-    a.queries.q = f.memory.upload(q);
+    const DeviceArray<float> deviceQ(q);
+    const DeviceArray<int32_t> length(std::vector<int32_t>{int32_t(f.tokens)});
+    const DeviceArray<int2> deviceChunks(chunks);
+    const DeviceArray<int32_t> deviceCounts(counts);
+    const DeviceArray<float> out(q.size());
+    cudaMemset(out.data(), 0xff, q.size() * sizeof(float)); // NaN: every value must be written
+    a.queries.q = deviceQ.data();
     a.queries.rows = int32_t(c.rows);
     a.queries.blockRows = blockRows;
     a.queries.firstPosition = c.lengthOnDevice ? 0 : c.start;
-    a.queries.length =
-        c.lengthOnDevice ? f.memory.upload(std::vector<int32_t>{int32_t(f.tokens)}) : nullptr;
-    a.mask = {f.memory.upload(chunks), f.memory.upload(counts), capacity};
-    float* out = f.memory.allocate<float>(q.size());
-    cudaMemset(out, 0xff, q.size() * sizeof(float)); // NaN: every value must be written
-    a.out = {out, c.rows, cols, cols};
+    a.queries.length = c.lengthOnDevice ? length.data() : nullptr;
+    a.mask = {deviceChunks.data(), deviceCounts.data(), capacity};
+    a.out = {out.data(), c.rows, cols, cols};
     QCOMPARE(hip::kernels::hipSparsePrefill(a, nullptr), cudaSuccess);
-    const std::vector<float> got = download(out, q.size());
+    const std::vector<float> got = out.read();
     QCOMPARE(cudaGetLastError(), cudaSuccess);
 
     double error = 0.0;
@@ -354,7 +288,6 @@ void TestCudaHipAttention::decodeMatchesCpu() {
     QFETCH(SparseCase, c);
     Fixture f(c, random_);
     const int64_t tokens = f.tokens, cols = f.cols;
-    DeviceMemory& memory = f.memory;
 
     int device = 0, multiprocessors = 0;
     cudaGetDevice(&device);
@@ -364,26 +297,24 @@ void TestCudaHipAttention::decodeMatchesCpu() {
     scratch.multiprocessors = multiprocessors;
     const uint64_t scratchBytes = hip::kernels::hipSparseDecodeScratchBytes(
         c.heads, c.kvHeads, c.headDim, scratch.keysPerHead, multiprocessors);
-    scratch.data = memory.allocate<uint8_t>(scratchBytes);
-    cudaMemset(scratch.data, 0, scratchBytes);
+    const DeviceArray<uint8_t> scratchMemory(scratchBytes); // zeroed
+    scratch.data = scratchMemory.data();
 
     const int32_t capacity = hip::kernels::kHipMaxMaskChunks;
     auto a = f.arguments();
-    float* q = memory.allocate<float>(size_t(cols));
-    int32_t* length = memory.allocate<int32_t>(1);
-    int2* chunks = memory.allocate<int2>(size_t(capacity));
-    int32_t* count = memory.allocate<int32_t>(1);
-    float* out = memory.allocate<float>(size_t(cols));
-    a.queries.q = q;
+    const DeviceArray<float> q(static_cast<size_t>(cols)), out(static_cast<size_t>(cols));
+    const DeviceArray<int32_t> length(1), count(1);
+    const DeviceArray<int2> chunks(static_cast<size_t>(capacity));
+    a.queries.q = q.data();
     a.queries.rows = 1;
-    a.queries.length = c.lengthOnDevice ? length : nullptr;
+    a.queries.length = c.lengthOnDevice ? length.data() : nullptr;
     a.queries.firstPosition = c.start;
-    a.mask = {chunks, count, capacity};
-    a.out = {out, 1, cols, cols};
+    a.mask = {chunks.data(), count.data(), capacity};
+    a.out = {out.data(), 1, cols, cols};
     // Mass starts from random values: the kernel adds to them.
     const std::vector<float> massBase = randomValues(size_t(tokens), random_, 0.01f);
-    float* mass = c.mass ? memory.upload(massBase) : nullptr;
-    a.mass = mass;
+    const DeviceArray<float> mass(massBase);
+    a.mass = c.mass ? mass.data() : nullptr;
     std::vector<float> expectedMass = massBase;
 
     for (int64_t step = 0; step < c.rows; ++step) {
@@ -395,20 +326,20 @@ void TestCudaHipAttention::decodeMatchesCpu() {
         std::vector<int2> chunkValues;
         for (const auto& r : mask)
             chunkValues.push_back({int(r.begin), int(r.end)});
-        cudaMemcpy(q, query.data(), query.size() * sizeof(float), cudaMemcpyHostToDevice);
+        cudaMemcpy(q.data(), query.data(), query.size() * sizeof(float), cudaMemcpyHostToDevice);
         const int32_t lengthValue = int32_t(position + 1), countValue = int32_t(mask.size());
-        cudaMemcpy(length, &lengthValue, sizeof(int32_t), cudaMemcpyHostToDevice);
-        cudaMemcpy(count, &countValue, sizeof(int32_t), cudaMemcpyHostToDevice);
+        cudaMemcpy(length.data(), &lengthValue, sizeof(int32_t), cudaMemcpyHostToDevice);
+        cudaMemcpy(count.data(), &countValue, sizeof(int32_t), cudaMemcpyHostToDevice);
         if (!chunkValues.empty())
-            cudaMemcpy(chunks, chunkValues.data(), chunkValues.size() * sizeof(int2),
+            cudaMemcpy(chunks.data(), chunkValues.data(), chunkValues.size() * sizeof(int2),
                        cudaMemcpyHostToDevice);
-        cudaMemset(out, 0xff, size_t(cols) * sizeof(float));
+        cudaMemset(out.data(), 0xff, size_t(cols) * sizeof(float));
 
         std::vector<float> expected(static_cast<size_t>(cols));
         f.cpuAttention(query, 0, 1, position, mask, expected,
                        c.mass ? expectedMass.data() : nullptr);
         QCOMPARE(hip::kernels::hipSparseDecode(a, scratch, nullptr), cudaSuccess);
-        const std::vector<float> got = download(out, size_t(cols));
+        const std::vector<float> got = out.read();
         QCOMPARE(cudaGetLastError(), cudaSuccess);
         double error = 0.0;
         const QString report = compare(got, expected, 1, c.heads, c.headDim, error);
@@ -418,7 +349,7 @@ void TestCudaHipAttention::decodeMatchesCpu() {
     }
     if (!c.mass) return;
     // The added mass, compared as a vector.
-    const std::vector<float> gotMass = download(mass, size_t(tokens));
+    const std::vector<float> gotMass = mass.read();
     std::vector<float> addedGot(gotMass.size()), addedExpected(gotMass.size());
     size_t worst = 0;
     for (size_t j = 0; j < gotMass.size(); ++j) {
@@ -442,13 +373,16 @@ void TestCudaHipAttention::decodeMatchesCpu() {
 void TestCudaHipAttention::unsupportedArgumentsAreRefused() {
     const SparseCase c{4, 2, 64, 64, false, Half16::F16, 16, 64, 100, 64, 32, false, false};
     Fixture f(c, random_);
-    DeviceMemory& memory = f.memory;
+    const DeviceArray<float> q(size_t(c.rows * f.cols)), out(size_t(c.rows * f.cols));
+    const DeviceArray<float> mass(size_t(f.tokens));
+    const DeviceArray<int2> chunks(4);
+    const DeviceArray<int32_t> counts(1);
     auto a = f.arguments();
-    a.queries.q = memory.allocate<float>(size_t(c.rows * f.cols));
+    a.queries.q = q.data();
     a.queries.rows = int32_t(c.rows);
     a.queries.firstPosition = c.start;
-    a.mask = {memory.allocate<int2>(4), memory.upload(std::vector<int32_t>{0}), 4};
-    a.out = {memory.allocate<float>(size_t(c.rows * f.cols)), c.rows, f.cols, f.cols};
+    a.mask = {chunks.data(), counts.data(), 4};
+    a.out = {out.data(), c.rows, f.cols, f.cols};
 
     auto refused = a;
     refused.queries.blockRows = 32; // a block must be whole tiles of 64 rows
@@ -457,7 +391,7 @@ void TestCudaHipAttention::unsupportedArgumentsAreRefused() {
     refused.mask.capacity = hip::kernels::kHipMaxMaskChunks + 1;
     QCOMPARE(hip::kernels::hipSparsePrefill(refused, nullptr), cudaErrorInvalidValue);
     refused = a;
-    refused.mass = memory.allocate<float>(size_t(c.start + c.rows)); // decode only
+    refused.mass = mass.data(); // decode only
     QCOMPARE(hip::kernels::hipSparsePrefill(refused, nullptr), cudaErrorInvalidValue);
     refused = a;
     refused.rope.dims = c.headDim + 2;
@@ -466,8 +400,9 @@ void TestCudaHipAttention::unsupportedArgumentsAreRefused() {
     hip::kernels::HipDecodeScratch scratch;
     scratch.keysPerHead = 256;
     scratch.multiprocessors = 1;
-    scratch.data = memory.allocate<uint8_t>(
+    const DeviceArray<uint8_t> scratchMemory(
         hip::kernels::hipSparseDecodeScratchBytes(c.heads, c.kvHeads, c.headDim, 256, 1));
+    scratch.data = scratchMemory.data();
     QCOMPARE(hip::kernels::hipSparseDecode(a, scratch, nullptr), cudaErrorInvalidValue); // 64 rows
     refused = a;
     refused.queries.rows = 1;
