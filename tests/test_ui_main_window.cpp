@@ -140,6 +140,17 @@ class TestUiMainWindow : public QObject {
         return window;
     }
 
+    // A window that answers every question No and keeps its text in `questions`.
+    std::unique_ptr<MainWindow> newWindowDeclining(AppSettings& settings, QStringList& questions) {
+        auto window = newWindow(settings);
+        window->setQuestionHandler(
+            [&questions](const QString&, const QString& text, const QString&) {
+                questions << text;
+                return false;
+            });
+        return window;
+    }
+
 private slots:
     void initTestCase() {
         HIPTEST_REQUIRE_DEFAULT_MODEL();
@@ -424,12 +435,8 @@ private slots:
         AppSettings settings(folder_.filePath(QStringLiteral("automatic.ini")));
         uitest::configureFastModel(settings);
         settings.setDevice(DevicePreference::Auto);
-        auto window = newWindow(settings);
         QStringList questions;
-        window->setQuestionHandler([&](const QString&, const QString& text, const QString&) {
-            questions << text;
-            return false;
-        });
+        auto window = newWindowDeclining(settings, questions);
         QSignalSpy loaded(&window->bridge(), &EngineBridge::modelLoaded);
         window->loadModel();
         QCOMPARE(window->modelStatus(), QStringLiteral("Loading the model…"));
@@ -474,12 +481,8 @@ private slots:
         settings.setDevice(DevicePreference::Auto);
         settings.setAttentionPreset(QStringLiteral("hip-3k"));
         settings.setContextTokens(0);
-        auto window = newWindow(settings);
         QStringList questions;
-        window->setQuestionHandler([&](const QString&, const QString& text, const QString&) {
-            questions << text;
-            return false;
-        });
+        auto window = newWindowDeclining(settings, questions);
         QSignalSpy loaded(&window->bridge(), &EngineBridge::modelLoaded);
         QSignalSpy reading(&window->bridge(), &EngineBridge::readingProgress);
         window->loadModel();

@@ -205,7 +205,7 @@ std::optional<hip::LoadOptions> planForDocument(Arguments& args, const hip::Load
                  "the document is %lld tokens: reading it with %s attention in a context of "
                  "%lld tokens; the model needs about %s on the %s (%s available)\n",
                  (long long)*tokens, plan->attention.name.c_str(), (long long)plan->contextTokens,
-                 humanBytes(e.totalBytes()).c_str(), e.device == hip::Device::Cuda ? "GPU" : "CPU",
+                 humanBytes(e.totalBytes()).c_str(), deviceLabel(e.device),
                  humanBytes(e.availableBytes).c_str());
     return hip::withPlan(options, *plan);
 }
@@ -234,6 +234,10 @@ std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
 int fail(const std::string& message) {
     std::cerr << "hipreader-cli: " << message << '\n';
     return 1;
+}
+
+const char* deviceLabel(hip::Device device) {
+    return device == hip::Device::Cuda ? "GPU" : "CPU";
 }
 
 std::string humanBytes(uint64_t bytes) {

@@ -54,6 +54,8 @@ std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options);
 // Prints "hipreader-cli: <message>" to stderr and returns the exit status for errors.
 int fail(const std::string& message);
 std::string humanBytes(uint64_t bytes);
+// "CPU" or "GPU": the device a MemoryEstimate is for.
+const char* deviceLabel(hip::Device device);
 // Prints token counts, speeds and the stop reason of an answer to stderr.
 void printStats(const hip::Answer& answer);
 
