@@ -491,6 +491,9 @@ private slots:
         window->openFile(writeLongBook(folder_, 36));
         QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, kModelSeconds * 1000);
         const ModelSummary longer = loaded.at(1).at(0).value<ModelSummary>();
+        // The new model counts the book again for the context meter.
+        QTRY_VERIFY_WITH_TIMEOUT(window->contextMeter()->documentTokens() > 0,
+                                 kModelSeconds * 1000);
         const qint64 bookTokens = window->contextMeter()->documentTokens();
         QVERIFY2(bookTokens > 8192, qPrintable(QString::number(bookTokens)));
         QCOMPARE(longer.attention.mode, hip::AttentionConfig::Mode::Hip);
