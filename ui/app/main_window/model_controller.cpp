@@ -103,10 +103,9 @@ void ModelController::loadIfItFits(hip::LoadOptions options, const hip::MemoryEs
 
 void ModelController::onFailed(Operation operation, const QString& message, hip::ErrorCode code) {
     if (operation == Operation::PlanContext && planning_) {
-        // The book is then read as far as the loaded model's context goes, as without a plan.
+        // The loaded model stays; `failed` lets the book be read as far as its context goes.
         planning_.reset();
         emit failed(modelErrorMessage(settings_.effectiveModelPath(), message, code));
-        emit contextKept();
     } else if (operation == Operation::EstimateMemory && pending_) {
         pending_.reset();
         emit failed(modelErrorMessage(settings_.effectiveModelPath(), message, code));

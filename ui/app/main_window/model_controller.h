@@ -47,7 +47,8 @@ signals:
     void estimated(const QString& description, bool fits);
     // fitDocument found no longer context to load: the loaded model stays.
     void contextKept();
-    // The load could not start or failed; `message` says what to do about it.
+    // The load (or a plan for a book) could not start or failed; `message` says what to do about
+    // it. A model loaded before stays loaded unless the load itself had begun.
     void failed(const QString& message);
 
 private:
