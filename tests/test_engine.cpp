@@ -8,6 +8,10 @@
 #include "gguf/gguf_writer.h"
 #include "runtime/sampler.h"
 
+#ifdef HIPREADER_HAS_CUDA
+#include "backend/cuda/cuda_device.h"
+#endif
+
 #include <hip/engine.h>
 #include <hip/session.h>
 
@@ -112,6 +116,7 @@ private slots:
     void refusesDocumentLongerThanContext();
     void regeneratesFromRestoredHistory();
     void reportsDeviceAndDocumentBudget();
+    void automaticDeviceEstimatesAndLoadsWhereItRuns();
     void pickTokenFollowsOptions();
     void samplerDrawsAreSeeded();
     void backendSamplingKeepsSeededTokens();
@@ -411,6 +416,32 @@ void TestEngine::reportsDeviceAndDocumentBudget() {
     QCOMPARE(engine_->documentTokenBudget(), int64_t(2048 - 256));
     const hip::MemoryReport report = engine_->memory();
     QVERIFY(report.weightBytes > 90u << 20);
+}
+
+// Automatic is the GPU when one is usable (here: dense attention, a small model), else the CPU;
+// the estimate is for that device, so on a machine without a GPU, also with a CUDA build, the
+// default model fits and loads on the CPU with nothing to warn about.
+void TestEngine::automaticDeviceEstimatesAndLoadsWhereItRuns() {
+#ifdef HIPREADER_HAS_CUDA
+    const bool gpu = bool(hip::backend::queryCudaDevice(hip::backend::defaultCudaDevice()));
+#else
+    const bool gpu = false;
+#endif
+    const hip::Device expected = gpu ? hip::Device::Cuda : hip::Device::Cpu;
+    hip::LoadOptions options = defaultOptions();
+    options.device = hip::Device::Automatic;
+    auto estimate = hip::Engine::estimateMemory(options);
+    QVERIFY2(estimate.isOk(), estimate.message().c_str());
+    QCOMPARE(estimate->device, expected);
+    QVERIFY(estimate->availableBytes > 0);
+    QVERIFY(estimate->fits());
+    auto engine = hip::Engine::load(options);
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    QCOMPARE((*engine)->device(), expected);
+    QVERIFY((*engine)->warnings().empty());
+    auto answer = (*engine)->newSession()->ask("What is the capital of France?", greedy(8), {});
+    QVERIFY2(answer.isOk(), answer.message().c_str());
+    QVERIFY(answer->stats.generatedTokens > 0);
 }
 
 // Hand-made logits whose probabilities are known: each option keeps the documented candidates.

@@ -19,7 +19,7 @@ hip::LoadOptions fastOptions(int64_t context = 2048) {
     AppSettings settings(scratch.filePath(QStringLiteral("s.ini")));
     uitest::configureFastModel(settings);
     settings.setContextTokens(context);
-    return settings.loadOptions(hip::Device::Cpu);
+    return settings.loadOptions();
 }
 
 DocumentPtr readBook(const QString& path) {
@@ -65,9 +65,9 @@ private slots:
     void cancelledLoadLeavesNoModel() {
         EngineBridge bridge;
         QSignalSpy failed(&bridge, &EngineBridge::failed);
-        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(bridge.loadModel(fastOptions()));
         QVERIFY(bridge.isBusy());
-        QVERIFY(!bridge.loadModel(fastOptions(), false)); // one operation at a time
+        QVERIFY(!bridge.loadModel(fastOptions())); // one operation at a time
         bridge.cancel();
         QVERIFY(waitFinished(bridge, Operation::LoadModel));
         QCOMPARE(failed.count(), 1);
@@ -79,7 +79,7 @@ private slots:
     void readsAndAnswersStreamingCoalescedText() {
         EngineBridge bridge;
         QSignalSpy memory(&bridge, &EngineBridge::memorySampled);
-        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(bridge.loadModel(fastOptions()));
         QVERIFY(waitFinished(bridge, Operation::LoadModel));
         QVERIFY(bridge.hasModel());
         QCOMPARE(bridge.model()->contextTokens, int64_t(2048));
@@ -115,7 +115,7 @@ private slots:
 
     void cancelStopsAnAnswer() {
         EngineBridge bridge;
-        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(bridge.loadModel(fastOptions()));
         QVERIFY(waitFinished(bridge, Operation::LoadModel));
         hip::GenerateOptions options;
         options.maxTokens = 400;
@@ -145,7 +145,7 @@ private slots:
         QVERIFY(book->pages.size() >= 2);
 
         EngineBridge bridge;
-        QVERIFY(bridge.loadModel(fastOptions(1536), false));
+        QVERIFY(bridge.loadModel(fastOptions(1536)));
         QVERIFY(waitFinished(bridge, Operation::LoadModel));
         QSignalSpy counted(&bridge, &EngineBridge::tokensCounted);
         bridge.countTokens(book);
@@ -171,7 +171,7 @@ private slots:
 
     void measuresDenseAttentionBesideHip() {
         EngineBridge bridge;
-        QVERIFY(bridge.loadModel(fastOptions(), false));
+        QVERIFY(bridge.loadModel(fastOptions()));
         QVERIFY(waitFinished(bridge, Operation::LoadModel));
         QString text;
         for (int i = 0; i < 60; ++i)

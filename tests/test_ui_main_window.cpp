@@ -3,7 +3,8 @@
 // the sources list that page, clicking the source scrolls there; regenerating replaces the answer
 // in the chat and in the model; the memory gauge moves while the book is read; stopping an answer
 // and a reading; closing the window while it answers; the chat coming back after a restart, into
-// the model too; and the messages for a missing model and a damaged PDF.
+// the model too; the first run in Automatic device mode (no GPU in CI, yet a CUDA build) and a
+// refused load; and the messages for a missing model and a damaged PDF.
 
 #include "bridge/engine_bridge.h"
 #include "chat/chat_controller.h"
@@ -18,6 +19,10 @@
 #include "main_window/reading_controller.h"
 #include "memory/memory_gauge.h"
 #include "test_ui_support.h"
+
+#ifdef HIPREADER_HAS_CUDA
+#include "backend/cuda/cuda_device.h"
+#endif
 
 #include <QElapsedTimer>
 #include <QListView>
@@ -65,6 +70,56 @@ bool sameTurns(const ChatTurns& a, const ChatTurns& b) {
     });
 }
 
+// Whether the engine can use a GPU here: Automatic must pick it for a dense model that fits.
+bool usableGpu() {
+#ifdef HIPREADER_HAS_CUDA
+    return bool(hip::backend::queryCudaDevice(hip::backend::defaultCudaDevice()));
+#else
+    return false;
+#endif
+}
+
+// A book of `sections` pages of varied prose, about 250 tokens each, with one fact on the last
+// page.
+QString writeLongBook(const QTemporaryDir& folder, int sections) {
+    const QStringList subjects = {"The miller",          "A traveller",  "The old teacher",
+                                  "Her brother",         "The ferryman", "A clerk from the city",
+                                  "The baker's daughter"};
+    const QStringList verbs = {
+        "walked along",         "painted",    "counted the boats on", "sang about",
+        "wrote a letter about", "remembered", "swept the steps of"};
+    const QStringList places = {"the northern canal", "the grey orchard",
+                                "the stone bridge",   "the market hall",
+                                "the windmill",       "the chapel of Saint Ives",
+                                "the salt marsh",     "the lighthouse road"};
+    const QStringList times = {"before sunrise", "in the rain",         "after the harvest",
+                               "on a Tuesday",   "when the bells rang", "late in autumn"};
+    std::vector<hip::ui::BookSection> book;
+    uint32_t state = 12345;
+    const auto pick = [&](const QStringList& words) {
+        state = state * 1664525u + 1013904223u;
+        return words[int((state >> 8) % uint32_t(words.size()))];
+    };
+    for (int s = 0; s < sections; ++s) {
+        QStringList paragraphs;
+        for (int p = 0; p < 3; ++p) {
+            QString paragraph;
+            for (int sentence = 0; sentence < 6; ++sentence)
+                paragraph += QStringLiteral("%1 %2 %3 %4. ")
+                                 .arg(pick(subjects), pick(verbs), pick(places), pick(times));
+            paragraphs << paragraph.trimmed();
+        }
+        if (s == sections - 1)
+            paragraphs << QStringLiteral("The keeper of the lighthouse owns a ginger cat named "
+                                         "Marmalade.");
+        book.push_back({QStringLiteral("Chapter %1").arg(s + 1), paragraphs});
+    }
+    const QString path = folder.filePath(QStringLiteral("long-book.pdf"));
+    const hip::Status written = hip::ui::writeBookPdf(path, QStringLiteral("A Long Year"), book);
+    if (!written) qFatal("%s", written.message().c_str());
+    return path;
+}
+
 } // namespace
 
 class TestUiMainWindow : public QObject {
@@ -82,6 +137,17 @@ class TestUiMainWindow : public QObject {
             [](const QString&, const QString&, const QString&) { return true; });
         window->resize(1300, 850);
         window->show();
+        return window;
+    }
+
+    // A window that answers every question No and keeps its text in `questions`.
+    std::unique_ptr<MainWindow> newWindowDeclining(AppSettings& settings, QStringList& questions) {
+        auto window = newWindow(settings);
+        window->setQuestionHandler(
+            [&questions](const QString&, const QString& text, const QString&) {
+                questions << text;
+                return false;
+            });
         return window;
     }
 
@@ -363,6 +429,87 @@ private slots:
         QVERIFY(finished.at(0).at(0).value<AnswerOutcome>().stats.generatedTokens > 0);
     }
 
+    // The README's first run: nothing chosen but Automatic device. The model loads where it will
+    // run, without a question: on a machine without a GPU (CI, also with a CUDA build) the CPU.
+    void automaticDeviceLoadsWithoutAQuestion() {
+        AppSettings settings(folder_.filePath(QStringLiteral("automatic.ini")));
+        uitest::configureFastModel(settings);
+        settings.setDevice(DevicePreference::Auto);
+        QStringList questions;
+        auto window = newWindowDeclining(settings, questions);
+        QSignalSpy loaded(&window->bridge(), &EngineBridge::modelLoaded);
+        window->loadModel();
+        QCOMPARE(window->modelStatus(), QStringLiteral("Loading the model…"));
+        QVERIFY(loaded.wait(kModelSeconds * 1000));
+        QVERIFY2(questions.isEmpty(), qPrintable(questions.join(QLatin1Char('\n'))));
+        const ModelSummary model = loaded.at(0).at(0).value<ModelSummary>();
+        QCOMPARE(model.onGpu, usableGpu());
+        if (!model.onGpu)
+            QVERIFY2(model.device.startsWith(QStringLiteral("CPU")), qPrintable(model.device));
+        QVERIFY(window->modelStatus().contains(model.device));
+    }
+
+    // A load the user declines (the estimate does not fit) ends with the reason and the status
+    // bar saying no model is loaded, never "Loading the model…".
+    void aRefusedLoadDoesNotStayLoading() {
+        AppSettings settings(folder_.filePath(QStringLiteral("refused.ini")));
+        uitest::configureFastModel(settings);
+        settings.setDevice(DevicePreference::Auto);
+        settings.setContextTokens(qint64(1) << 30); // a KV cache of terabytes
+        auto window = newWindow(settings);
+        int questions = 0;
+        window->setQuestionHandler([&](const QString&, const QString& text, const QString&) {
+            ++questions;
+            return !text.contains(QStringLiteral("will not fit"));
+        });
+        window->loadModel();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window->activityBar()->text().contains(QStringLiteral("not loaded")), 20000);
+        QCOMPARE(questions, 1);
+        QCOMPARE(window->modelStatus(), QStringLiteral("No model"));
+        QVERIFY(!window->bridge().hasModel());
+        QVERIFY(!window->bridge().isBusy());
+    }
+
+    // A book longer than the model's trained context (8,192 tokens) with the default settings
+    // (HiP, automatic context): no question; the model loads again with a context that holds the
+    // book and the conversation, the estimate shown first, and reading starts. Reading it all
+    // takes minutes with HiP on two cores, so the test stops once it runs.
+    void aLongBookGetsAContextThatHoldsIt() {
+        AppSettings settings(folder_.filePath(QStringLiteral("long.ini")));
+        uitest::configureFastModel(settings);
+        settings.setDevice(DevicePreference::Auto);
+        settings.setAttentionPreset(QStringLiteral("hip-3k"));
+        settings.setContextTokens(0);
+        QStringList questions;
+        auto window = newWindowDeclining(settings, questions);
+        QSignalSpy loaded(&window->bridge(), &EngineBridge::modelLoaded);
+        QSignalSpy reading(&window->bridge(), &EngineBridge::readingProgress);
+        window->loadModel();
+        QVERIFY(loaded.wait(kModelSeconds * 1000));
+        QCOMPARE(loaded.at(0).at(0).value<ModelSummary>().contextTokens, qint64(8192));
+        window->openFile(writeLongBook(folder_, 36));
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, kModelSeconds * 1000);
+        const ModelSummary longer = loaded.at(1).at(0).value<ModelSummary>();
+        // The new model counts the book again for the context meter.
+        QTRY_VERIFY_WITH_TIMEOUT(window->contextMeter()->documentTokens() > 0,
+                                 kModelSeconds * 1000);
+        const qint64 bookTokens = window->contextMeter()->documentTokens();
+        QVERIFY2(bookTokens > 8192, qPrintable(QString::number(bookTokens)));
+        QCOMPARE(longer.attention.mode, hip::AttentionConfig::Mode::Hip);
+        QVERIFY(hip::documentFits(bookTokens, longer.contextTokens));
+        QVERIFY(longer.contextTokens >= bookTokens + hip::kConversationTokens);
+        // The plan and its estimate, as the activity bar showed them before the load.
+        const QString details = window->modelDetails();
+        QVERIFY2(details.contains(QStringLiteral("loading the model again with hip-3k")) &&
+                     details.contains(QStringLiteral("needs about")),
+                 qPrintable(details));
+        QVERIFY(reading.wait(kModelSeconds * 1000));
+        QVERIFY2(questions.isEmpty(), qPrintable(questions.join(QLatin1Char('\n'))));
+        window->bridge().cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!window->bridge().isBusy(), kModelSeconds * 1000);
+    }
+
     void missingModelSaysWhatToDo() {
         AppSettings settings(folder_.filePath(QStringLiteral("missing.ini")));
         uitest::configureFastModel(settings);
@@ -373,6 +520,7 @@ private slots:
             window->activityBar()->text().contains(QStringLiteral("does not exist")), 20000);
         QVERIFY(window->activityBar()->text().contains(QStringLiteral("Settings")));
         QVERIFY(!window->bridge().hasModel());
+        QCOMPARE(window->modelStatus(), QStringLiteral("No model"));
     }
 
     void damagedPdfSaysItCannotBeOpened() {

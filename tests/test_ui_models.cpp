@@ -203,10 +203,15 @@ private slots:
         QCOMPARE(again.generateOptions().maxTokens, 99);
         QCOMPARE(again.recentFiles().size(), AppSettings::kMaxRecentFiles);
         QCOMPARE(again.recentFiles().front(), QStringLiteral("/books/12.pdf"));
-        const hip::LoadOptions load = again.loadOptions(hip::Device::Cpu);
+        const hip::LoadOptions load = again.loadOptions();
+        QCOMPARE(load.device, hip::Device::Cpu);
         QCOMPARE(load.contextTokens, 65536);
         QCOMPARE(load.gpuMemoryBudget, uint64_t(0)); // the budget is for the GPU only
-        QCOMPARE(again.loadOptions(hip::Device::Cuda).gpuMemoryBudget, uint64_t(6144) << 20);
+        again.setDevice(DevicePreference::Auto);
+        QCOMPARE(again.loadOptions().device, hip::Device::Automatic);
+        QCOMPARE(again.loadOptions().gpuMemoryBudget, uint64_t(6144) << 20);
+        again.setDevice(DevicePreference::Gpu);
+        QCOMPARE(again.loadOptions().device, hip::Device::Cuda);
         QCOMPARE(QString::fromStdString(load.attention.name), QStringLiteral("hip-5k"));
         // An unknown preset (from a later version) falls back instead of breaking the load.
         again.setAttentionPreset(QStringLiteral("hip-from-the-future"));

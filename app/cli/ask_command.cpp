@@ -49,7 +49,13 @@ int runAsk(Arguments& args) {
         text = hip::DocumentInput{std::filesystem::path(*path).filename().string(), content.str()};
     }
 
-    auto engine = loadEngine(choice->load);
+    std::optional<hip::LoadOptions> load = choice->load;
+    if (text) load = planForDocument(args, *load, text->text);
+#ifdef HIPREADER_HAS_DOCUMENTS
+    if (book) load = planForDocument(args, *load, book->text);
+#endif
+    if (!load) return 1;
+    auto engine = loadEngine(*load);
     if (!engine) return 1;
     auto session = engine->newSession();
     if (text) {

@@ -134,12 +134,17 @@ std::optional<hip::LoadOptions> loadOptions(Arguments& args) {
     options.contextTokens = args.integer("context", 0);
     options.allowOverMemory = args.has("allow-over-memory");
     options.allowCpuFallback = args.has("cpu-fallback");
-    const std::string device = args.value("device", "cpu");
-    if (device != "cpu" && device != "cuda") {
-        fail("--device expects cpu or cuda, got '" + device + "'");
+    const std::string device = args.value("device", "auto");
+    if (device == "auto")
+        options.device = hip::Device::Automatic;
+    else if (device == "cuda")
+        options.device = hip::Device::Cuda;
+    else if (device == "cpu")
+        options.device = hip::Device::Cpu;
+    else {
+        fail("--device expects auto, cpu or cuda, got '" + device + "'");
         return std::nullopt;
     }
-    options.device = device == "cuda" ? hip::Device::Cuda : hip::Device::Cpu;
     if (!args.error().empty()) {
         fail(args.error());
         return std::nullopt;
@@ -183,6 +188,28 @@ hip::Result<hip::Answer> streamToStdout(const Generation& run) {
     return answer;
 }
 
+std::optional<hip::LoadOptions> planForDocument(Arguments& args, const hip::LoadOptions& options,
+                                                const std::string& text) {
+    const auto tokens = hip::countTokens(options.model, text);
+    if (!tokens) {
+        fail(tokens.message());
+        return std::nullopt;
+    }
+    const auto plan = hip::Engine::planForDocument(options, *tokens, args.has("attention"));
+    if (!plan) {
+        fail(plan.message());
+        return std::nullopt;
+    }
+    const hip::MemoryEstimate& e = plan->estimate;
+    std::fprintf(stderr,
+                 "the document is %lld tokens: reading it with %s attention in a context of "
+                 "%lld tokens; the model needs about %s on the %s (%s available)\n",
+                 (long long)*tokens, plan->attention.name.c_str(), (long long)plan->contextTokens,
+                 humanBytes(e.totalBytes()).c_str(), deviceLabel(e.device),
+                 humanBytes(e.availableBytes).c_str());
+    return hip::withPlan(options, *plan);
+}
+
 std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
     resetInterrupt();
     // A progress line only makes sense on a terminal; redirected output stays clean.
@@ -207,6 +234,10 @@ std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
 int fail(const std::string& message) {
     std::cerr << "hipreader-cli: " << message << '\n';
     return 1;
+}
+
+const char* deviceLabel(hip::Device device) {
+    return device == hip::Device::Cuda ? "GPU" : "CPU";
 }
 
 std::string humanBytes(uint64_t bytes) {

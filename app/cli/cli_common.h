@@ -42,12 +42,20 @@ using Generation = std::function<hip::Result<hip::Answer>(const hip::TokenSink& 
                                                           const hip::CancelToken& cancel)>;
 hip::Result<hip::Answer> streamToStdout(const Generation& run);
 
+// The load options for reading a document of `text`: Engine::planForDocument's attention and
+// context (--attention and --context, when given, stay) and the memory estimate, said on stderr.
+// On failure prints the error and returns nullopt.
+std::optional<hip::LoadOptions> planForDocument(Arguments& args, const hip::LoadOptions& options,
+                                                const std::string& text);
+
 // Loads the engine, reporting progress on stderr; on failure prints the error and returns null.
 std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options);
 
 // Prints "hipreader-cli: <message>" to stderr and returns the exit status for errors.
 int fail(const std::string& message);
 std::string humanBytes(uint64_t bytes);
+// "CPU" or "GPU": the device a MemoryEstimate is for.
+const char* deviceLabel(hip::Device device);
 // Prints token counts, speeds and the stop reason of an answer to stderr.
 void printStats(const hip::Answer& answer);
 

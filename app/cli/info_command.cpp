@@ -42,12 +42,12 @@ int runInfo(Arguments& args) {
     std::printf("KV cache        %s per token\n", humanBytes(m.kvBytesPerToken).c_str());
     std::printf("attention       %s\n", options.attention.describe().c_str());
     const hip::MemoryEstimate& e = *estimate;
-    std::printf("memory (CPU)    %s = weights %s + KV %s for %lld tokens + scratch %s; "
+    std::printf("memory (%s)    %s = weights %s + KV %s for %lld tokens + scratch %s; "
                 "%s available: %s\n",
-                humanBytes(e.totalBytes()).c_str(), humanBytes(e.weightBytes).c_str(),
-                humanBytes(e.kvBytes).c_str(), (long long)e.contextTokens,
-                humanBytes(e.scratchBytes).c_str(), humanBytes(e.availableBytes).c_str(),
-                e.fits() ? "fits" : "does not fit");
+                deviceLabel(e.device), humanBytes(e.totalBytes()).c_str(),
+                humanBytes(e.weightBytes).c_str(), humanBytes(e.kvBytes).c_str(),
+                (long long)e.contextTokens, humanBytes(e.scratchBytes).c_str(),
+                humanBytes(e.availableBytes).c_str(), e.fits() ? "fits" : "does not fit");
     return 0;
 }
 

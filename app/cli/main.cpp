@@ -43,10 +43,13 @@ commands:
 
 model options (every command):
   --model PATH          GGUF file (default: the bundled SmolLM2-135M-Instruct)
-  --device cpu|cuda     where the model runs (default: cpu)
+  --device auto|cpu|cuda  where the model runs (default: auto, the GPU when one is usable,
+                        else the CPU)
   --cpu-fallback        with --device cuda: run on the CPU (with a warning) if the GPU cannot
+                        be used
   --threads N           CPU threads (default: all cores)
-  --context N           KV cache capacity in tokens (default: the model's trained context)
+  --context N           KV cache capacity in tokens (default: the model's trained context;
+                        ask: one that holds a longer document, with HiP attention)
   --allow-over-memory   load even if the memory estimate says it will not fit
 
 attention options (every command):

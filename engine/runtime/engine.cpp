@@ -107,6 +107,7 @@ uint64_t availableBytes(Device device) {
 MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig& config,
                            const LoadOptions& options) {
     MemoryEstimate estimate;
+    estimate.device = options.device;
     for (const gguf::TensorInfo& t : file.tensors())
         estimate.weightBytes += t.bytes;
     estimate.contextTokens = contextFor(options, config);
@@ -121,6 +122,58 @@ MemoryEstimate estimateFor(const gguf::GgufFile& file, const model::ModelConfig&
     return estimate;
 }
 
+std::string mib(uint64_t bytes) {
+    return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
+}
+
+// Where a load with `options` runs: the device asked for, or for Automatic the GPU when one
+// answers and the estimate fits there, else the CPU. A GPU that is there but too small is named
+// in `whyNotGpu`; none at all is no news. Whether the GPU computes the attention is the backend's
+// to say (Backend::supportsAttention) when the load builds the model: a refusal there gives way
+// to the CPU too.
+struct DeviceChoice {
+    Device device = Device::Cpu;
+    std::string whyNotGpu;
+};
+
+DeviceChoice chooseDevice(const gguf::GgufFile& file, const model::ModelConfig& config,
+                          const LoadOptions& options) {
+    if (options.device != Device::Automatic) return {options.device, {}};
+#ifdef HIPREADER_HAS_CUDA
+    if (!backend::queryCudaDevice(backend::defaultCudaDevice())) return {};
+    LoadOptions onGpu = options;
+    onGpu.device = Device::Cuda;
+    const MemoryEstimate estimate = estimateFor(file, config, onGpu);
+    if (!estimate.fits())
+        return {Device::Cpu, "the model needs about " + mib(estimate.totalBytes()) +
+                                 " on the GPU and " + mib(estimate.availableBytes) +
+                                 " is available there"};
+    return {Device::Cuda, {}};
+#else
+    (void)file;
+    (void)config;
+    return {};
+#endif
+}
+
+// `options` with Automatic resolved; a GPU chosen automatically still gives way to the CPU.
+LoadOptions resolved(const LoadOptions& options, const DeviceChoice& choice) {
+    LoadOptions result = options;
+    result.device = choice.device;
+    if (options.device == Device::Automatic) result.allowCpuFallback = true;
+    return result;
+}
+
+// The tokenizer the model file describes; errors name the file (`name`).
+Result<std::unique_ptr<tok::Tokenizer>> tokenizerOf(const gguf::GgufFile& file,
+                                                    const std::string& name) {
+    auto spec = tok::tokenizerSpecFromGguf(file);
+    if (!spec) return spec.status().withContext(name);
+    auto tokenizer = tok::Tokenizer::create(*spec);
+    if (!tokenizer) return tokenizer.status().withContext(name);
+    return std::move(*tokenizer);
+}
+
 // The compute backend `options` ask for, or why it cannot be made.
 Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& options) {
     if (options.device == Device::Cpu) return backend::createCpuBackend(options.threads);
@@ -131,10 +184,6 @@ Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& optio
 #else
     return makeError(ErrorCode::Unsupported, "this build has no GPU backend");
 #endif
-}
-
-std::string mib(uint64_t bytes) {
-    return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
 }
 
 } // namespace
@@ -172,12 +221,51 @@ Result<ModelInfo> inspectModel(const std::filesystem::path& path) {
     return describe(*file, *config, path);
 }
 
+Result<int64_t> countTokens(const std::filesystem::path& model, const std::string& text) {
+    auto file = gguf::GgufFile::open(model);
+    HIP_TRY(file);
+    auto tokenizer = tokenizerOf(*file, model.filename().string());
+    HIP_TRY(tokenizer);
+    return int64_t((*tokenizer)->encode(text, {.addSpecial = false}).ids.size());
+}
+
+LoadOptions withPlan(LoadOptions options, const ContextPlan& plan) {
+    options.attention = plan.attention;
+    options.contextTokens = plan.contextTokens;
+    return options;
+}
+
+Result<ContextPlan> Engine::planForDocument(const LoadOptions& options, int64_t documentTokens,
+                                            bool attentionChosen) {
+    auto file = gguf::GgufFile::open(options.model);
+    HIP_TRY(file);
+    auto config = model::readModelConfig(*file);
+    if (!config) return config.status().withContext(options.model.filename().string());
+    const auto estimateWith = [&](const ContextPlan& plan) {
+        const LoadOptions planned = withPlan(options, plan);
+        return estimateFor(*file, *config,
+                           resolved(planned, chooseDevice(*file, *config, planned)));
+    };
+    ContextRequest request;
+    request.documentTokens = documentTokens;
+    request.trainedContext = config->contextLength;
+    request.attention = options.attention;
+    request.attentionChosen = attentionChosen;
+    request.contextTokens = options.contextTokens;
+    // First what the document wants, then as much of it as the memory of the device it lands on
+    // holds.
+    request.memoryTokens = estimateWith(planContext(request)).maxContextTokens();
+    ContextPlan plan = planContext(request);
+    plan.estimate = estimateWith(plan);
+    return plan;
+}
+
 Result<MemoryEstimate> Engine::estimateMemory(const LoadOptions& options) {
     auto file = gguf::GgufFile::open(options.model);
     HIP_TRY(file);
     auto config = model::readModelConfig(*file);
     if (!config) return config.status().withContext(options.model.filename().string());
-    return estimateFor(*file, *config, options);
+    return estimateFor(*file, *config, resolved(options, chooseDevice(*file, *config, options)));
 }
 
 namespace {
@@ -211,8 +299,10 @@ Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& requested,
     state->contextTokens = contextFor(requested, *config);
 
     // A GPU that cannot be used is an error, or with allowCpuFallback a warning and the CPU.
-    LoadOptions options = requested;
+    const DeviceChoice choice = chooseDevice(state->file, *config, requested);
+    LoadOptions options = resolved(requested, choice);
     std::vector<std::string> warnings;
+    if (!choice.whyNotGpu.empty()) warnings.push_back("running on the CPU: " + choice.whyNotGpu);
     auto fallBack = [&](const Status& reason) -> Status {
         if (options.device != Device::Cuda) return reason;
         if (!options.allowCpuFallback)
@@ -241,10 +331,8 @@ Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& requested,
     if (cancel.isCancelled()) return makeError(ErrorCode::Cancelled, "loading was cancelled");
 
     if (progress) progress({"reading tokenizer", 0, 1});
-    auto spec = tok::tokenizerSpecFromGguf(state->file);
-    if (!spec) return spec.status().withContext(name);
-    auto tokenizer = tok::Tokenizer::create(*spec);
-    if (!tokenizer) return tokenizer.status().withContext(name);
+    auto tokenizer = tokenizerOf(state->file, name);
+    HIP_TRY(tokenizer);
     state->tokenizer = std::move(*tokenizer);
     state->chatTemplate =
         tok::ChatTemplate::detect(state->file.getString("tokenizer.chat_template", "").value());

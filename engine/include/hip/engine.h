@@ -3,6 +3,8 @@
 
 #include "hip/attention_config.h"
 #include "hip/cancel.h"
+#include "hip/context_plan.h"
+#include "hip/device.h"
 #include "hip/generation.h"
 #include "hip/memory_report.h"
 #include "hip/model_info.h"
@@ -18,18 +20,17 @@ namespace hip {
 class Session;
 struct EngineState;
 
-enum class Device { Cpu, Cuda };
-
 struct LoadOptions {
     std::filesystem::path model;
     Device device = Device::Cpu;
     int threads = 0;           // CPU threads; 0 = all cores
     int64_t contextTokens = 0; // KV capacity a session may grow to; 0 = the model's trained context
     bool allowOverMemory = false; // load even when the estimate says it will not fit
-    // Device::Cuda only: when the GPU cannot be used (none, a CUDA error, too little memory, HiP
-    // attention), load on the CPU and say so in Engine::warnings() instead of failing.
+    // Device::Cuda only (Automatic always does it): when the GPU cannot be used (none, a CUDA
+    // error, too little memory, HiP attention), load on the CPU and say so in Engine::warnings()
+    // instead of failing.
     bool allowCpuFallback = false;
-    // Device::Cuda only: the most bytes of GPU memory the engine may allocate (weights, KV cache,
+    // On the GPU only: the most bytes of GPU memory the engine may allocate (weights, KV cache,
     // scratch); 0 = whatever is free. Estimates count it as the memory available.
     uint64_t gpuMemoryBudget = 0;
     AttentionConfig attention; // dense unless a HiP preset is chosen
@@ -42,10 +43,24 @@ std::filesystem::path defaultModelPath();
 // Reads a model's header and describes it without loading the weights.
 Result<ModelInfo> inspectModel(const std::filesystem::path& path);
 
+// Tokens `text` takes with the model's tokenizer (no special tokens added), without loading the
+// weights: what a caller needs to plan a document's context before loading.
+Result<int64_t> countTokens(const std::filesystem::path& model, const std::string& text);
+
+// `options` with the plan's attention and context.
+LoadOptions withPlan(LoadOptions options, const ContextPlan& plan);
+
 class Engine {
 public:
-    // Estimates the memory a load with these options needs and what the device has free.
+    // Estimates the memory a load with these options needs and what the device has free, for the
+    // device the load would run on (Automatic resolved: MemoryEstimate::device).
     static Result<MemoryEstimate> estimateMemory(const LoadOptions& options);
+    // The attention and context for reading a document of `documentTokens` text tokens with a
+    // load of `options` (hip::planContext, given the model's trained context and what the memory
+    // of the device the load would use holds), with the estimate for the planned options.
+    // options.contextTokens > 0 is the user's choice; `attentionChosen` says options.attention is.
+    static Result<ContextPlan> planForDocument(const LoadOptions& options, int64_t documentTokens,
+                                               bool attentionChosen);
     static Result<std::unique_ptr<Engine>> load(const LoadOptions& options,
                                                 const ProgressCallback& progress = {},
                                                 const CancelToken& cancel = {});
@@ -65,7 +80,7 @@ public:
     // Tokens a document may take in Session::ingest: the context less room for a question and
     // its answer.
     int64_t documentTokenBudget() const;
-    // Where the model runs (Cpu after a fallback from Cuda).
+    // Where the model runs (Cpu after a fallback from Cuda; never Automatic).
     Device device() const;
     // What the load did differently from what was asked (e.g. a fallback to the CPU).
     const std::vector<std::string>& warnings() const;

@@ -8,6 +8,7 @@
 #include "document/passage.h"
 
 #include <hip/attention_config.h>
+#include <hip/context_plan.h>
 #include <hip/evaluation.h>
 #include <hip/generation.h>
 #include <hip/memory_report.h>
@@ -27,6 +28,7 @@ namespace hip::ui {
 // What the engine thread does, one at a time. Every request ends with EngineWorker::finished.
 enum class Operation {
     EstimateMemory,
+    PlanContext,
     LoadModel,
     CountTokens,
     ReadDocument,
@@ -112,3 +114,4 @@ Q_DECLARE_METATYPE(hip::ui::DocumentTokensPtr)
 Q_DECLARE_METATYPE(hip::ui::LocalityReportPtr)
 Q_DECLARE_METATYPE(hip::doc::IngestEstimate)
 Q_DECLARE_METATYPE(hip::MemoryEstimate)
+Q_DECLARE_METATYPE(hip::ContextPlan)

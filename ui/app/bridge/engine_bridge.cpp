@@ -22,6 +22,7 @@ EngineBridge::EngineBridge(QObject* parent)
 
     // Results cross to the GUI thread queued (the worker lives on another thread).
     connect(worker_, &EngineWorker::memoryEstimated, this, &EngineBridge::memoryEstimated);
+    connect(worker_, &EngineWorker::contextPlanned, this, &EngineBridge::contextPlanned);
     connect(worker_, &EngineWorker::loadProgress, this, &EngineBridge::loadProgress);
     connect(worker_, &EngineWorker::modelLoaded, this, [this](const ModelSummary& summary) {
         model_ = summary;
@@ -93,6 +94,16 @@ void EngineBridge::estimateMemory(const hip::LoadOptions& options) {
         worker_, [w = worker_, options] { w->estimateMemory(options); }, Qt::QueuedConnection);
 }
 
+void EngineBridge::planContext(const hip::LoadOptions& options, qint64 documentTokens,
+                               bool attentionChosen) {
+    QMetaObject::invokeMethod(
+        worker_,
+        [w = worker_, options, documentTokens, attentionChosen] {
+            w->planContext(options, documentTokens, attentionChosen);
+        },
+        Qt::QueuedConnection);
+}
+
 void EngineBridge::countTokens(const DocumentPtr& document) {
     QMetaObject::invokeMethod(
         worker_, [w = worker_, document] { w->countTokens(document); }, Qt::QueuedConnection);
@@ -114,15 +125,12 @@ void EngineBridge::requestHistory() {
         worker_, [w = worker_] { w->reportHistory(); }, Qt::QueuedConnection);
 }
 
-bool EngineBridge::loadModel(const hip::LoadOptions& options, bool fallbackToCpu) {
+bool EngineBridge::loadModel(const hip::LoadOptions& options) {
     if (!begin(Operation::LoadModel)) return false;
     model_.reset();
     memoryTimer_.stop(); // the old engine goes; the new one is sampled once it is loaded
     QMetaObject::invokeMethod(
-        worker_,
-        [w = worker_, options, fallbackToCpu, cancel = cancel_] {
-            w->loadModel(options, fallbackToCpu, cancel);
-        },
+        worker_, [w = worker_, options, cancel = cancel_] { w->loadModel(options, cancel); },
         Qt::QueuedConnection);
     return true;
 }

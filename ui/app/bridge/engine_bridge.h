@@ -51,6 +51,8 @@ public:
 
     // Quick queries: they run between long operations.
     void estimateMemory(const hip::LoadOptions& options);
+    // hip::Engine::planForDocument, answered in contextPlanned.
+    void planContext(const hip::LoadOptions& options, qint64 documentTokens, bool attentionChosen);
     void countTokens(const DocumentPtr& document);
     void requestAttentionMask(int layer, int keyBins);
     // Replaces the conversation the model sees after the book (a saved chat, restored once the
@@ -62,7 +64,7 @@ public:
     void setMemorySampleInterval(int msecs);
 
     // Long operations: each returns false, doing nothing, while another runs.
-    bool loadModel(const hip::LoadOptions& options, bool fallbackToCpu);
+    bool loadModel(const hip::LoadOptions& options);
     bool readDocument(const DocumentPtr& document, bool onlyWhatFits);
     // With `history`, the conversation before the question is replaced first: regenerate asks
     // the last question again with the chat up to it, so the model does not see the old answer.
@@ -76,6 +78,7 @@ public:
 
 signals:
     void memoryEstimated(const hip::MemoryEstimate& estimate);
+    void contextPlanned(const hip::ContextPlan& plan);
     void loadProgress(const QString& stage, qint64 done, qint64 total);
     void modelLoaded(const hip::ui::ModelSummary& summary);
     void tokensCounted(qint64 documentTokens, qint64 contextTokens);

@@ -51,15 +51,23 @@ void EngineWorker::estimateMemory(const hip::LoadOptions& options) {
     emit finished(Operation::EstimateMemory);
 }
 
-void EngineWorker::loadModel(hip::LoadOptions options, bool fallbackToCpu,
-                             const hip::CancelToken& cancel) {
+void EngineWorker::planContext(const hip::LoadOptions& options, qint64 documentTokens,
+                               bool attentionChosen) {
+    auto plan = hip::Engine::planForDocument(options, documentTokens, attentionChosen);
+    if (plan)
+        emit contextPlanned(*plan);
+    else
+        fail(Operation::PlanContext, plan.status());
+    emit finished(Operation::PlanContext);
+}
+
+void EngineWorker::loadModel(const hip::LoadOptions& options, const hip::CancelToken& cancel) {
     // The old model goes first: holding two would need the memory of both.
     unload();
 
     const auto progress = [this](const hip::Progress& p) {
         emit loadProgress(fromStd(p.stage), p.done, p.total);
     };
-    options.allowCpuFallback = fallbackToCpu;
     auto engine = hip::Engine::load(options, progress, cancel);
     if (!engine) {
         fail(Operation::LoadModel, engine.status());
@@ -74,7 +82,7 @@ void EngineWorker::loadModel(hip::LoadOptions options, bool fallbackToCpu,
     summary.contextTokens = engine_->contextTokens();
     summary.documentTokenBudget = engine_->documentTokenBudget();
     summary.device = fromStd(engine_->memory().device);
-    summary.onGpu = engine_->device() == hip::Device::Cuda; // Cpu after a fallback
+    summary.onGpu = engine_->device() == hip::Device::Cuda;
     for (const std::string& warning : engine_->warnings())
         emit notice(tr("Note: %1.").arg(fromStd(warning)));
     memory_->attach(*engine_);

@@ -32,9 +32,10 @@ public:
 
     // Requests (run on the worker's thread).
     void estimateMemory(const hip::LoadOptions& options);
-    // With `fallbackToCpu`, a GPU that cannot be used (none, too little memory) gives way to the
-    // CPU, and `notice` says so.
-    void loadModel(hip::LoadOptions options, bool fallbackToCpu, const hip::CancelToken& cancel);
+    void planContext(const hip::LoadOptions& options, qint64 documentTokens, bool attentionChosen);
+    // What the load did differently from what was asked (e.g. the CPU for a GPU that cannot be
+    // used) comes as a `notice`.
+    void loadModel(const hip::LoadOptions& options, const hip::CancelToken& cancel);
     void countTokens(const hip::ui::DocumentPtr& document);
     // With `onlyWhatFits`, a document longer than the context is read up to the last page that
     // fits (documentRead says how many pages); otherwise it is refused.
@@ -57,6 +58,7 @@ public:
 
 signals:
     void memoryEstimated(const hip::MemoryEstimate& estimate);
+    void contextPlanned(const hip::ContextPlan& plan);
     void loadProgress(const QString& stage, qint64 done, qint64 total);
     void modelLoaded(const hip::ui::ModelSummary& summary);
     void tokensCounted(qint64 documentTokens, qint64 contextTokens);

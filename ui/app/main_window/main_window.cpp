@@ -355,13 +355,22 @@ void MainWindow::connectEngine() {
         // Kept where it can be read again once the load has replaced it in the activity bar.
         modelLabel_->setToolTip(description);
     });
-    connect(model_, &ModelController::failed, this, &MainWindow::showError);
+    connect(model_, &ModelController::started, this,
+            [this] { modelLabel_->setText(tr("Loading the model…")); });
+    connect(model_, &ModelController::failed, this, [this](const QString& message) {
+        showModel(); // the model loaded before, if any, is still there
+        showError(message);
+        reading_->start(); // a book waiting for a longer context reads what fits
+    });
+    connect(reading_, &ReadingController::needsLongerContext, this,
+            [this](const QString& title, qint64 documentTokens) {
+                if (!model_->fitDocument(title, documentTokens)) reading_->start();
+            });
+    connect(model_, &ModelController::contextKept, reading_, &ReadingController::start);
     connect(bridge_, &EngineBridge::notice, this,
             [this](const QString& text) { statusBar()->showMessage(text, 15000); });
     connect(bridge_, &EngineBridge::modelLoaded, this, [this](const ModelSummary& model) {
-        modelLabel_->setText(tr("%1 · %2 · %3 attention")
-                                 .arg(QString::fromStdString(model.info.name), model.device,
-                                      QString::fromStdString(model.attention.name)));
+        showModel();
         modelLabel_->setToolTip(QString::fromStdString(model.info.path) + QLatin1Char('\n') +
                                 modelLabel_->toolTip());
         memory_->clear();
@@ -378,7 +387,7 @@ void MainWindow::connectEngine() {
                 // The errors themselves are reported where they belong: answers and readings by
                 // their controllers, estimates and loads by the model controller, measurements by
                 // the attention panel. Here: what the window shows besides.
-                if (operation == Operation::LoadModel) modelLabel_->setText(tr("No model"));
+                if (operation == Operation::LoadModel) showModel();
                 if (code == hip::ErrorCode::Cancelled && !closing_ &&
                     (operation == Operation::LoadModel || operation == Operation::MeasureLocality ||
                      operation == Operation::MeasureWindow))
@@ -464,8 +473,23 @@ void MainWindow::loadModel() {
         showError(tr("The engine is busy; cancel what it does first."));
         return;
     }
-    modelLabel_->setText(tr("Loading the model…"));
     model_->load();
+}
+
+QString MainWindow::modelStatus() const {
+    return modelLabel_->text();
+}
+
+QString MainWindow::modelDetails() const {
+    return modelLabel_->toolTip();
+}
+
+void MainWindow::showModel() {
+    const std::optional<ModelSummary>& model = bridge_->model();
+    modelLabel_->setText(model ? tr("%1 · %2 · %3 attention")
+                                     .arg(QString::fromStdString(model->info.name), model->device,
+                                          QString::fromStdString(model->attention.name))
+                               : tr("No model"));
 }
 
 void MainWindow::openFile(const QString& path) {

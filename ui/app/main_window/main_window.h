@@ -68,6 +68,8 @@ public:
     ActivityBar* activityBar() const { return activity_; }
     ContextMeter* contextMeter() const { return contextMeter_; }
     MemoryGauge* memoryGauge() const { return memory_; }
+    QString modelStatus() const; // the status bar's model label: "Loading the model…", "No model"
+    QString modelDetails() const; // its tooltip: the model file and the estimate it was loaded by
     AttentionPanel* attentionPanel() const { return attention_; }
     FindBar* findBar() const { return findBar_; }
     ReadingController& reading() const { return *reading_; }
@@ -97,6 +99,7 @@ private:
     void updateRecentMenu();
     void updateAskState();
     void showError(const QString& message);
+    void showModel(); // the loaded model, or "No model", in the status bar
     void openDialog();
     void exportChat();
     void showSettings();

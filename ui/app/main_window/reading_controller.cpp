@@ -10,6 +10,7 @@ ReadingController::ReadingController(EngineBridge& bridge, FitQuestion askReadPa
     : QObject(parent), bridge_(bridge), askReadPart_(std::move(askReadPart)) {
     connect(&bridge_, &EngineBridge::modelLoaded, this, [this](const ModelSummary& model) {
         tokens_.reset();
+        longerContextAsked_ = false;
         emit contextChanged(model.contextTokens, -1, 0);
         start();
     });
@@ -58,6 +59,7 @@ void ReadingController::setDocument(DocumentPtr document) {
     tokens_.reset();
     documentTokens_ = -1;
     counting_ = false;
+    longerContextAsked_ = false;
     if (bridge_.model()) emit contextChanged(bridge_.model()->contextTokens, -1, 0);
     start();
 }
@@ -79,15 +81,20 @@ void ReadingController::onCounted(qint64 documentTokens, qint64 capacity) {
     emit contextChanged(capacity, documentTokens, 0);
     const qint64 budget = documentTextBudget(bridge_.model()->documentTokenBudget);
     bool onlyWhatFits = false;
+    if (documentTokens > budget && !longerContextAsked_) {
+        longerContextAsked_ = true;
+        emit needsLongerContext(document_->title, documentTokens);
+        return;
+    }
     if (documentTokens > budget) {
         const QString reason = tr("“%1” is %2 tokens, but the model's context holds %3 (%4 for the "
                                   "book, the rest is kept for "
                                   "questions and answers). About %5% of the book fits.\n\n"
                                   "Read the pages that fit? The rest of the book will not be in "
-                                  "the model's context, and the "
-                                  "window will say so. To read it whole, choose a longer context "
-                                  "in Settings > Model (HiP can "
-                                  "read past the model's trained context).")
+                                  "the model's context, and the window will say so. HiP attention "
+                                  "reads past the model's trained context as far as memory holds: "
+                                  "to read it whole, choose a HiP preset and the automatic "
+                                  "context in Settings > Model, or a smaller model.")
                                    .arg(document_->title, formatCount(documentTokens),
                                         formatCount(capacity), formatCount(budget))
                                    .arg(int(100.0 * double(budget) / double(documentTokens)));

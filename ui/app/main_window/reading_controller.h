@@ -1,7 +1,9 @@
 #pragma once
 // Getting the open book into the model: count its tokens (the context meter), read it whole when
-// it fits, and when it does not, say so and read only the pages that fit if the user agrees, never
-// cutting silently. Starts by itself once both a model and a document are there.
+// it fits. When it does not, first ask for a longer context (needsLongerContext: the model
+// controller loads the model again with one, or keeps it); when it still does not, say so and read
+// only the pages that fit if the user agrees, never cutting silently. Starts by itself once both a
+// model and a document are there.
 
 #include "bridge/bridge_types.h"
 
@@ -36,6 +38,9 @@ public:
 
 signals:
     void contextChanged(qint64 capacity, qint64 documentTokens, qint64 readTokens);
+    // The book is longer than the loaded model's context holds: start() again once a longer
+    // context is loaded, or it is known that there will be none.
+    void needsLongerContext(const QString& title, qint64 documentTokens);
     void progress(const QString& text, qint64 done, qint64 total);
     void read(const hip::ui::DocumentTokensPtr& tokens, int pagesRead, int pages);
     void failed(const QString& message);
@@ -50,7 +55,8 @@ private:
     DocumentTokensPtr tokens_;
     qint64 documentTokens_ = -1;
     bool counting_ = false;
-    bool wanted_ = false; // start as soon as the engine is free
+    bool wanted_ = false;             // start as soon as the engine is free
+    bool longerContextAsked_ = false; // for this book and model
 };
 
 } // namespace hip::ui

@@ -120,13 +120,26 @@ void AppSettings::setLoadModelOnStart(bool load) {
     settings_->setValue(kLoadOnStart, load);
 }
 
-hip::LoadOptions AppSettings::loadOptions(hip::Device device) const {
+hip::Device AppSettings::engineDevice() const {
+    switch (device()) {
+    case DevicePreference::Auto:
+        return hip::Device::Automatic;
+    case DevicePreference::Gpu:
+        return hip::Device::Cuda;
+    case DevicePreference::Cpu:
+        return hip::Device::Cpu;
+    }
+    return hip::Device::Automatic;
+}
+
+hip::LoadOptions AppSettings::loadOptions() const {
     hip::LoadOptions options;
     options.model = effectiveModelPath().toStdString();
-    options.device = device;
+    options.device = engineDevice();
     options.threads = threads();
     options.contextTokens = contextTokens();
-    if (device == hip::Device::Cuda) options.gpuMemoryBudget = uint64_t(gpuMemoryBudgetMiB()) << 20;
+    if (options.device != hip::Device::Cpu)
+        options.gpuMemoryBudget = uint64_t(gpuMemoryBudgetMiB()) << 20;
     options.attention = *hip::AttentionConfig::preset(attentionPreset().toStdString());
     return options;
 }

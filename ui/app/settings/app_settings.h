@@ -15,7 +15,7 @@
 
 namespace hip::ui {
 
-// Where the model runs. Auto tries the GPU and falls back to the CPU, saying so.
+// Where the model runs. Auto is hip::Device::Automatic: the GPU when one is usable, else the CPU.
 enum class DevicePreference { Auto, Gpu, Cpu };
 
 QString devicePreferenceName(DevicePreference device); // "auto", "gpu", "cpu"
@@ -36,11 +36,13 @@ public:
 
     DevicePreference device() const;
     void setDevice(DevicePreference device);
+    hip::Device engineDevice() const; // device() as the engine names it
 
     QString attentionPreset() const; // one of hip::AttentionConfig::presetNames()
     void setAttentionPreset(const QString& preset);
 
-    // KV capacity in tokens; 0 lets the engine use the model's trained context.
+    // KV capacity in tokens; 0 = automatic: the model's trained context, or for a book longer than
+    // that, the context hip::planContext gives it.
     qint64 contextTokens() const;
     void setContextTokens(qint64 tokens);
 
@@ -55,8 +57,8 @@ public:
     bool loadModelOnStart() const;
     void setLoadModelOnStart(bool load);
 
-    // The options Engine::load and Engine::estimateMemory take, for `device`.
-    hip::LoadOptions loadOptions(hip::Device device) const;
+    // The options Engine::load and Engine::estimateMemory take.
+    hip::LoadOptions loadOptions() const;
 
     // Sampling ---------------------------------------------------------------------------------
     hip::GenerateOptions generateOptions() const;

@@ -150,13 +150,13 @@ QWidget* SettingsDialog::modelPage() {
 
     context_->setRange(0, 16 * 1024 * 1024);
     context_->setSingleStep(4096);
-    context_->setSpecialValueText(tr("The model's trained context"));
+    context_->setSpecialValueText(tr("Automatic"));
     context_->setSuffix(tr(" tokens"));
     context_->setValue(int(settings_.contextTokens()));
     addRow(form, tr("&Context:"), context_,
-           tr("How many tokens the model can hold: the book plus the conversation. HiP can read "
-              "past the "
-              "model's trained context."));
+           tr("How many tokens the model can hold: the book plus the conversation. Automatic: "
+              "the model's trained context, and for a longer book with HiP attention a context "
+              "that holds it and the conversation, as far as memory allows."));
 
     threads_->setRange(0, QThread::idealThreadCount() * 2);
     threads_->setSpecialValueText(tr("All cores"));
