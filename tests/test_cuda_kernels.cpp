@@ -307,8 +307,9 @@ void TestCudaKernels::dequantizeToHalfMatchesCpu() {
     const HostWeight w = randomWeight(type, rows, cols, random_, 2.0f);
     const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
     const DeviceArray<uint8_t> device(w.bytes);
-    const DeviceArray<uint16_t> out(size_t(count) * cols);
+    DeviceArray<uint16_t> out(size_t(count) * cols);
     for (auto storage : {hip::kernels::Half16::F16, hip::kernels::Half16::BF16}) {
+        out.setBytes(0xff); // NaN: every value must be written
         QCOMPARE(hip::kernels::dequantizeRows(device.data(), type, int64_t(rowBytes), firstRow,
                                               count, cols, out.data(), storage, nullptr),
                  cudaSuccess);
@@ -395,7 +396,8 @@ void TestCudaKernels::ropeMatchesCpu() {
     QVERIFY(tables.cover(1000001, pool, nullptr).isOk());
     const DeviceArray<float> dx(x);
     const DeviceArray<int32_t> dp(positions);
-    const DeviceArray<uint16_t> out(x.size());
+    DeviceArray<uint16_t> out(x.size());
+    out.setBytes(0xff); // NaN: every value must be written
     const hip::kernels::Rows in{dx.data(), rows, heads * headDim, heads * headDim};
     QCOMPARE(hip::kernels::ropeRows(in, heads, headDim, dp.data(), tables.view(), scale, out.data(),
                                     int64_t(rows) * headDim, hip::kernels::Half16::F16, nullptr),
@@ -603,7 +605,8 @@ void TestCudaKernels::argmaxMatchesMaxElement() {
             values[10] = std::numeric_limits<float>::quiet_NaN();
         }
         const DeviceArray<float> device(values);
-        const DeviceArray<int32_t> result(1);
+        DeviceArray<int32_t> result(1);
+        result.setBytes(0xff); // -1: the kernel must write its answer
         QCOMPARE(hip::kernels::argmax(device.data(), count, result.data(), nullptr), cudaSuccess);
         const int32_t got = result.read()[0];
         if (count > 100) values[10] = -1e30f; // std::max_element's answer without the NaN
