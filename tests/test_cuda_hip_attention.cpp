@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 using hip::backend::Act;
 using hip::kernels::Half16;
@@ -58,19 +59,6 @@ int64_t maskKeys(const hip::attention::ChunkList& chunks) {
     return keys;
 }
 
-// Random keys and values for positions [0, tokens) of a one-layer store, unrotated (as the CPU
-// keeps them).
-void fillRandom(hip::kv::PagedKvStore& store, int64_t tokens, std::mt19937& random) {
-    QTEST_ASSERT(store.reserve(tokens).isOk());
-    for (int64_t p = 0; p < tokens; ++p) {
-        const std::vector<float> k = randomValues(size_t(store.rowFloats()), random);
-        const std::vector<float> v = randomValues(size_t(store.rowFloats()), random);
-        std::copy(k.begin(), k.end(), store.keys(0, p));
-        std::copy(v.begin(), v.end(), store.values(0, p));
-    }
-    store.setTokens(tokens);
-}
-
 // The overall relative error, and where the worst (row, head) is, for the log.
 QString compare(const std::vector<float>& got, const std::vector<float>& expected, int64_t rows,
                 int32_t heads, int32_t headDim, double& error) {
@@ -106,37 +94,28 @@ double toleranceFor(Half16 type) {
     return type == Half16::BF16 ? 2e-2 : 3e-3; // as the dense attention tests
 }
 
-// What every case builds: the reference's parameters, the two caches and the CPU angle table.
+// What every case builds: the reference's parameters, the same random keys and values in the CPU
+// store (unrotated) and in a GPU cache layer (DeviceKvLayer: rotated, pages out of order), and
+// the CPU angle table.
 struct Fixture {
     SparseCase c;
     hip::backend::AttentionParams params;
     hip::AttentionConfig config;
     int64_t tokens, cols;
     hip::kv::PagedKvStore store;
-    std::unique_ptr<DeviceKvLayer> gpu; // rotated keys, pages shuffled
+    std::unique_ptr<DeviceKvLayer> gpu;
     hip::attention::Rope rope;
 
     Fixture(const SparseCase& sparseCase, std::mt19937& random)
-        : c(sparseCase), params(paramsFor(c)), config(configFor(c)), tokens(c.start + c.rows),
-          cols(int64_t(c.heads) * c.headDim), store(1, c.kvHeads, c.headDim, tokens),
-          rope(params.rope) {
-        fillRandom(store, tokens, random);
+        : c(sparseCase), params(attentionParams(c.heads, c.kvHeads, c.headDim, c.ropeDims, c.neox)),
+          config(configFor(c)), tokens(c.start + c.rows), cols(int64_t(c.heads) * c.headDim),
+          store(1, c.kvHeads, c.headDim, tokens), rope(params.rope) {
+        fillRandomly(store, tokens, random);
         gpu = std::make_unique<DeviceKvLayer>(store, 0, params.rope, c.type, tokens + 1, random);
         rope.prepare(
             std::max(tokens, hip::attention::sparseRopePositionsNeeded(config, c.maskKeys)) + 1);
     }
 
-    static hip::backend::AttentionParams paramsFor(const SparseCase& c) {
-        hip::backend::AttentionParams p;
-        p.heads = c.heads;
-        p.kvHeads = c.kvHeads;
-        p.headDim = c.headDim;
-        p.scale = 1.0f / std::sqrt(float(c.headDim));
-        p.rope.dims = c.ropeDims;
-        p.rope.freqBase = 10000.0f;
-        p.rope.neox = c.neox;
-        return p;
-    }
     static hip::AttentionConfig configFor(const SparseCase& c) {
         hip::AttentionConfig config;
         config.mode = hip::AttentionConfig::Mode::Hip;
@@ -242,13 +221,13 @@ void TestCudaHipAttention::prefillMatchesCpu() {
             QString(" %1 chunks/%2 keys").arg(counts[size_t(b)]).arg(maskKeys(masks[size_t(b)]));
     }
 
-    auto a = f.arguments();
     const DeviceArray<float> deviceQ(q);
     const DeviceArray<int32_t> length(std::vector<int32_t>{int32_t(f.tokens)});
     const DeviceArray<int2> deviceChunks(chunks);
     const DeviceArray<int32_t> deviceCounts(counts);
-    const DeviceArray<float> out(q.size());
-    cudaMemset(out.data(), 0xff, q.size() * sizeof(float)); // NaN: every value must be written
+    DeviceArray<float> out(q.size());
+    out.setBytes(0xff); // NaN: every value must be written
+    auto a = f.arguments();
     a.queries.q = deviceQ.data();
     a.queries.rows = int32_t(c.rows);
     a.queries.blockRows = blockRows;
@@ -302,9 +281,9 @@ void TestCudaHipAttention::decodeMatchesCpu() {
 
     const int32_t capacity = hip::kernels::kHipMaxMaskChunks;
     auto a = f.arguments();
-    const DeviceArray<float> q(static_cast<size_t>(cols)), out(static_cast<size_t>(cols));
-    const DeviceArray<int32_t> length(1), count(1);
-    const DeviceArray<int2> chunks(static_cast<size_t>(capacity));
+    DeviceArray<float> q(static_cast<size_t>(cols)), out(static_cast<size_t>(cols));
+    DeviceArray<int32_t> length(1), count(1);
+    DeviceArray<int2> chunks(static_cast<size_t>(capacity));
     a.queries.q = q.data();
     a.queries.rows = 1;
     a.queries.length = c.lengthOnDevice ? length.data() : nullptr;
@@ -326,14 +305,11 @@ void TestCudaHipAttention::decodeMatchesCpu() {
         std::vector<int2> chunkValues;
         for (const auto& r : mask)
             chunkValues.push_back({int(r.begin), int(r.end)});
-        cudaMemcpy(q.data(), query.data(), query.size() * sizeof(float), cudaMemcpyHostToDevice);
-        const int32_t lengthValue = int32_t(position + 1), countValue = int32_t(mask.size());
-        cudaMemcpy(length.data(), &lengthValue, sizeof(int32_t), cudaMemcpyHostToDevice);
-        cudaMemcpy(count.data(), &countValue, sizeof(int32_t), cudaMemcpyHostToDevice);
-        if (!chunkValues.empty())
-            cudaMemcpy(chunks.data(), chunkValues.data(), chunkValues.size() * sizeof(int2),
-                       cudaMemcpyHostToDevice);
-        cudaMemset(out.data(), 0xff, size_t(cols) * sizeof(float));
+        q.write(query);
+        length.write(std::vector<int32_t>{int32_t(position + 1)});
+        count.write(std::vector<int32_t>{int32_t(mask.size())});
+        chunks.write(chunkValues);
+        out.setBytes(0xff);
 
         std::vector<float> expected(static_cast<size_t>(cols));
         f.cpuAttention(query, 0, 1, position, mask, expected,
@@ -374,9 +350,9 @@ void TestCudaHipAttention::unsupportedArgumentsAreRefused() {
     const SparseCase c{4, 2, 64, 64, false, Half16::F16, 16, 64, 100, 64, 32, false, false};
     Fixture f(c, random_);
     const DeviceArray<float> q(size_t(c.rows * f.cols)), out(size_t(c.rows * f.cols));
-    const DeviceArray<float> mass(size_t(f.tokens));
     const DeviceArray<int2> chunks(4);
-    const DeviceArray<int32_t> counts(1);
+    const DeviceArray<int32_t> counts(std::vector<int32_t>{0});
+    const DeviceArray<float> mass(size_t(c.start + c.rows));
     auto a = f.arguments();
     a.queries.q = q.data();
     a.queries.rows = int32_t(c.rows);

@@ -47,35 +47,18 @@ AttentionConfig smallConfig() {
     return c;
 }
 
-// Random keys and queries in a CPU store, the same keys in a paged GPU layer.
+// Random keys in a CPU store, the same keys in a paged GPU layer.
 struct Inputs {
     Inputs(const MaskCase& c, const AttentionConfig& config, int64_t tokens, std::mt19937& random)
-        : store(c.layer + 1, c.kvHeads, c.headDim, tokens), rope(ropeParams(c)) {
-        params.heads = c.heads;
-        params.kvHeads = c.kvHeads;
-        params.headDim = c.headDim;
-        params.scale = 1.0f / std::sqrt(float(c.headDim));
-        params.rope = ropeParams(c);
-        QTEST_ASSERT(store.reserve(tokens).isOk());
-        for (int32_t layer = 0; layer <= c.layer; ++layer)
-            for (int64_t p = 0; p < tokens; ++p) {
-                const std::vector<float> k = randomValues(size_t(store.rowFloats()), random);
-                std::copy(k.begin(), k.end(), store.keys(layer, p));
-                std::fill(store.values(layer, p), store.values(layer, p) + store.rowFloats(), 0.0f);
-            }
-        store.setTokens(tokens);
+        : store(c.layer + 1, c.kvHeads, c.headDim, tokens),
+          params(attentionParams(c.heads, c.kvHeads, c.headDim, c.ropeDims, c.neox)),
+          rope(params.rope) {
+        fillRandomly(store, tokens, random);
         const int64_t ropePositions =
             attn::hipRopePositionsNeeded(config, c.layer, tokens) + tokens;
         rope.prepare(ropePositions);
         gpu = std::make_unique<DeviceKvLayer>(store, c.layer, params.rope, c.kvType, ropePositions,
                                               random);
-    }
-    static hip::backend::RopeParams ropeParams(const MaskCase& c) {
-        hip::backend::RopeParams r;
-        r.dims = c.ropeDims;
-        r.neox = c.neox;
-        r.freqBase = 10000.0f;
-        return r;
     }
 
     hip::kv::PagedKvStore store;
@@ -110,8 +93,8 @@ struct DeviceLists {
                 all[b * size_t(capacity) + i] =
                     make_int2(int(lists[b][i].begin), int(lists[b][i].end));
         }
-        cudaMemcpy(chunks.data(), all.data(), all.size() * sizeof(int2), cudaMemcpyHostToDevice);
-        cudaMemcpy(counts.data(), n.data(), n.size() * 4, cudaMemcpyHostToDevice);
+        chunks.write(all);
+        counts.write(n);
     }
     DeviceArray<int2> chunks;
     DeviceArray<int32_t> counts;
@@ -364,8 +347,8 @@ void TestCudaHipMask::decodeRefreshMatchesCpu() {
         const DeviceArray<float> q(qHost);
         const int32_t stepValue = int32_t(position - firstDecode),
                       lengthValue = int32_t(position + 1);
-        cudaMemcpy(step.data(), &stepValue, 4, cudaMemcpyHostToDevice);
-        cudaMemcpy(length.data(), &lengthValue, 4, cudaMemcpyHostToDevice);
+        step.write(std::vector<int32_t>{stepValue});
+        length.write(std::vector<int32_t>{lengthValue});
         hip::kernels::HipQueries queries = deviceQueries(q, in, 1, 0, config.queryBlock);
         queries.length = length.data();
         hip::kernels::HipRefresh refresh;

@@ -39,20 +39,6 @@ QString formatName(GgmlType t) {
     return QString::fromStdString(std::string(hip::quant::typeName(t)));
 }
 
-// Device copies of host data for the kernels called directly.
-template <class T> T* toDevice(const std::vector<T>& values) {
-    T* device = nullptr;
-    QTEST_ASSERT(cudaMalloc(&device, values.size() * sizeof(T)) == cudaSuccess);
-    cudaMemcpy(device, values.data(), values.size() * sizeof(T), cudaMemcpyHostToDevice);
-    return device;
-}
-template <class T> std::vector<T> toHost(const T* device, size_t count) {
-    std::vector<T> values(count);
-    cudaDeviceSynchronize();
-    cudaMemcpy(values.data(), device, count * sizeof(T), cudaMemcpyDeviceToHost);
-    return values;
-}
-
 struct AttentionCase {
     int32_t heads, kvHeads, headDim, ropeDims;
     bool neox, factors;
@@ -320,14 +306,14 @@ void TestCudaKernels::dequantizeToHalfMatchesCpu() {
     const int rows = 41, cols = 512, firstRow = 3, count = 29;
     const HostWeight w = randomWeight(type, rows, cols, random_, 2.0f);
     const uint64_t rowBytes = *hip::quant::rowBytes(type, cols);
-    uint8_t* device = toDevice(w.bytes);
-    uint16_t* out = nullptr;
-    QVERIFY(cudaMalloc(&out, size_t(count) * cols * 2) == cudaSuccess);
+    const DeviceArray<uint8_t> device(w.bytes);
+    DeviceArray<uint16_t> out(size_t(count) * cols);
     for (auto storage : {hip::kernels::Half16::F16, hip::kernels::Half16::BF16}) {
-        QCOMPARE(hip::kernels::dequantizeRows(device, type, int64_t(rowBytes), firstRow, count,
-                                              cols, out, storage, nullptr),
+        out.setBytes(0xff); // NaN: every value must be written
+        QCOMPARE(hip::kernels::dequantizeRows(device.data(), type, int64_t(rowBytes), firstRow,
+                                              count, cols, out.data(), storage, nullptr),
                  cudaSuccess);
-        const std::vector<uint16_t> got = toHost(out, size_t(count) * cols);
+        const std::vector<uint16_t> got = out.read();
         std::vector<float> row(cols);
         for (int r = 0; r < count; ++r) {
             hip::quant::dequantizeRow(type, w.bytes.data() + (firstRow + r) * rowBytes, row.data(),
@@ -350,8 +336,6 @@ void TestCudaKernels::dequantizeToHalfMatchesCpu() {
             }
         }
     }
-    cudaFree(device);
-    cudaFree(out);
 }
 
 void TestCudaKernels::ropeMatchesCpu_data() {
@@ -410,23 +394,20 @@ void TestCudaKernels::ropeMatchesCpu() {
     hip::backend::DevicePool pool;
     hip::backend::DeviceRopeTables tables(params);
     QVERIFY(tables.cover(1000001, pool, nullptr).isOk());
-    float* dx = toDevice(x);
-    int32_t* dp = toDevice(positions);
-    uint16_t* out = nullptr;
-    QVERIFY(cudaMalloc(&out, x.size() * 2) == cudaSuccess);
-    const hip::kernels::Rows in{dx, rows, heads * headDim, heads * headDim};
-    QCOMPARE(hip::kernels::ropeRows(in, heads, headDim, dp, tables.view(), scale, out,
+    const DeviceArray<float> dx(x);
+    const DeviceArray<int32_t> dp(positions);
+    DeviceArray<uint16_t> out(x.size());
+    out.setBytes(0xff); // NaN: every value must be written
+    const hip::kernels::Rows in{dx.data(), rows, heads * headDim, heads * headDim};
+    QCOMPARE(hip::kernels::ropeRows(in, heads, headDim, dp.data(), tables.view(), scale, out.data(),
                                     int64_t(rows) * headDim, hip::kernels::Half16::F16, nullptr),
              cudaSuccess);
-    const std::vector<uint16_t> got = toHost(out, x.size());
+    const std::vector<uint16_t> got = out.read();
     std::vector<float> gotFloat(got.size());
     for (size_t i = 0; i < got.size(); ++i)
         gotFloat[i] = hip::quant::halfToFloat(got[i]);
     const double error = relativeError(gotFloat, expected);
     QVERIFY2(error < 1e-3, qPrintable(QString("relative error %1").arg(error)));
-    cudaFree(dx);
-    cudaFree(dp);
-    cudaFree(out);
 }
 
 void TestCudaKernels::attentionMatchesCpu_data() {
@@ -460,14 +441,7 @@ void TestCudaKernels::attentionMatchesCpu_data() {
 // The CUDA cache keeps keys rotated, the CPU's unrotated: the outputs must agree regardless.
 void TestCudaKernels::attentionMatchesCpu() {
     QFETCH(AttentionCase, c);
-    AttentionParams params;
-    params.heads = c.heads;
-    params.kvHeads = c.kvHeads;
-    params.headDim = c.headDim;
-    params.scale = 1.0f / std::sqrt(float(c.headDim));
-    params.rope.dims = c.ropeDims;
-    params.rope.freqBase = 10000.0f;
-    params.rope.neox = c.neox;
+    AttentionParams params = attentionParams(c.heads, c.kvHeads, c.headDim, c.ropeDims, c.neox);
     params.rope.positionScale = c.positionScale;
     if (c.factors)
         for (int i = 0; i < c.ropeDims / 2; ++i)
@@ -521,12 +495,7 @@ void TestCudaKernels::attentionMassMatchesCpu_data() {
 // The attention trace of dense decoding: per key, the probability averaged over heads.
 void TestCudaKernels::attentionMassMatchesCpu() {
     QFETCH(int, headDim);
-    AttentionParams params;
-    params.heads = 6;
-    params.kvHeads = 2;
-    params.headDim = headDim;
-    params.scale = 1.0f / std::sqrt(float(headDim));
-    params.rope.dims = headDim;
+    const AttentionParams params = attentionParams(6, 2, headDim, headDim, false);
     const int64_t prompt = 700, capacity = 710, qCols = 6 * headDim, kvCols = 2 * headDim;
     const auto qp = randomValues(size_t(prompt * qCols), random_);
     const auto kp = randomValues(size_t(prompt * kvCols), random_);
@@ -635,17 +604,15 @@ void TestCudaKernels::argmaxMatchesMaxElement() {
             values[size_t(count / 2)] = 9.0f;
             values[10] = std::numeric_limits<float>::quiet_NaN();
         }
-        float* device = toDevice(values);
-        int32_t* result = nullptr;
-        QVERIFY(cudaMalloc(&result, sizeof(int32_t)) == cudaSuccess);
-        QCOMPARE(hip::kernels::argmax(device, count, result, nullptr), cudaSuccess);
-        const int32_t got = toHost(result, 1)[0];
+        const DeviceArray<float> device(values);
+        DeviceArray<int32_t> result(1);
+        result.setBytes(0xff); // -1: the kernel must write its answer
+        QCOMPARE(hip::kernels::argmax(device.data(), count, result.data(), nullptr), cudaSuccess);
+        const int32_t got = result.read()[0];
         if (count > 100) values[10] = -1e30f; // std::max_element's answer without the NaN
         const auto expected =
             int32_t(std::max_element(values.begin(), values.end()) - values.begin());
         QCOMPARE(got, expected);
-        cudaFree(device);
-        cudaFree(result);
     }
 }
 

@@ -26,46 +26,31 @@ namespace {
 // (the kernel applies the penalty in place).
 class DeviceRow {
 public:
-    explicit DeviceRow(size_t count) : count_(count) {
-        QTEST_ASSERT(cudaMalloc(&logits_, count * sizeof(float)) == cudaSuccess);
-        QTEST_ASSERT(cudaMalloc(&ids_, kMaxIds * sizeof(int32_t)) == cudaSuccess);
-        QTEST_ASSERT(cudaMalloc(&token_, sizeof(int32_t)) == cudaSuccess);
-    }
-    ~DeviceRow() {
-        cudaFree(logits_);
-        cudaFree(ids_);
-        cudaFree(token_);
-    }
-    DeviceRow(const DeviceRow&) = delete;
-    DeviceRow& operator=(const DeviceRow&) = delete;
+    explicit DeviceRow(size_t count) : logits_(count), ids_(kMaxIds), token_(1) {}
 
     // The kernel's token; `logits` becomes the row as the kernel left it.
     int32_t sample(std::vector<float>& logits, std::span<const int32_t> recent,
                    const SamplerOptions& options, double u) {
-        QTEST_ASSERT(logits.size() == count_);
+        QTEST_ASSERT(logits.size() == logits_.size());
         const std::span<const int32_t> penalized = hip::runtime::penalizedTokens(recent, options);
-        QTEST_ASSERT(penalized.size() <= kMaxIds);
-        cudaMemcpy(logits_, logits.data(), count_ * sizeof(float), cudaMemcpyHostToDevice);
-        if (!penalized.empty())
-            cudaMemcpy(ids_, penalized.data(), penalized.size_bytes(), cudaMemcpyHostToDevice);
+        logits_.write(logits);
+        ids_.write(penalized);
         const hip::kernels::SamplingParams params{options.temperature, options.topK, options.topP,
                                                   options.minP, options.repetitionPenalty};
-        const cudaError_t launched = hip::kernels::sampleToken(
-            logits_, int64_t(count_), ids_, int32_t(penalized.size()), params, u, token_, nullptr);
+        const cudaError_t launched =
+            hip::kernels::sampleToken(logits_.data(), int64_t(logits.size()), ids_.data(),
+                                      int32_t(penalized.size()), params, u, token_.data(), nullptr);
         QTEST_ASSERT(launched == cudaSuccess);
-        int32_t token = -1;
-        QTEST_ASSERT(cudaMemcpy(&token, token_, sizeof token, cudaMemcpyDeviceToHost) ==
-                     cudaSuccess);
-        cudaMemcpy(logits.data(), logits_, count_ * sizeof(float), cudaMemcpyDeviceToHost);
+        const int32_t token = token_.read()[0];
+        logits = logits_.read();
         return token;
     }
 
 private:
     static constexpr size_t kMaxIds = 4096;
-    size_t count_;
-    float* logits_ = nullptr;
-    int32_t* ids_ = nullptr;
-    int32_t* token_ = nullptr;
+    DeviceArray<float> logits_;
+    DeviceArray<int32_t> ids_;
+    DeviceArray<int32_t> token_;
 };
 
 // Whether the CPU's cumulative probability at `token` is within `margin` of the pick's target,

@@ -14,11 +14,13 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <numeric>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace cudatest {
@@ -128,25 +130,41 @@ cudaBackend(hip::kernels::Half16 kvType = hip::kernels::Half16::F16) {
     return std::move(*backend);
 }
 
-// Device memory holding a copy of host values, freed with the object.
+// Device memory of `count` values, zeroed or a copy of host values, freed with the object. Copies
+// are synchronous on the legacy stream; reads wait for every launched kernel and assert that
+// they all succeeded.
 template <class T> class DeviceArray {
 public:
-    DeviceArray() = default;
     explicit DeviceArray(const std::vector<T>& values) : DeviceArray(values.size()) {
-        cudaMemcpy(data_, values.data(), values.size() * sizeof(T), cudaMemcpyHostToDevice);
+        write(values);
     }
     explicit DeviceArray(size_t count) : count_(count) {
         QTEST_ASSERT(cudaMalloc(&data_, std::max<size_t>(count, 1) * sizeof(T)) == cudaSuccess);
-        cudaMemset(data_, 0, std::max<size_t>(count, 1) * sizeof(T));
+        setBytes(0);
     }
     DeviceArray(const DeviceArray&) = delete;
     DeviceArray& operator=(const DeviceArray&) = delete;
     ~DeviceArray() { cudaFree(data_); }
     T* data() const { return data_; }
+    size_t size() const { return count_; }
+
+    // Overwrites the first values.size() values.
+    void write(std::span<const T> values) {
+        QTEST_ASSERT(values.size() <= count_);
+        if (values.empty()) return;
+        QTEST_ASSERT(cudaMemcpy(data_, values.data(), values.size_bytes(),
+                                cudaMemcpyHostToDevice) == cudaSuccess);
+    }
+    // Every byte set to `byte` (0xff makes floats NaN, so that unwritten outputs show).
+    void setBytes(unsigned char byte) {
+        QTEST_ASSERT(cudaMemset(data_, byte, std::max<size_t>(count_, 1) * sizeof(T)) ==
+                     cudaSuccess);
+    }
     std::vector<T> read() const {
         std::vector<T> values(count_);
-        cudaDeviceSynchronize();
-        cudaMemcpy(values.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost);
+        QTEST_ASSERT(cudaDeviceSynchronize() == cudaSuccess);
+        QTEST_ASSERT(cudaMemcpy(values.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost) ==
+                     cudaSuccess);
         return values;
     }
 
@@ -155,11 +173,44 @@ private:
     size_t count_ = 0;
 };
 
+// Attention of `heads` query heads over `kvHeads` KV heads scaled by 1/sqrt(headDim), keys and
+// queries rotated in their first `ropeDims` dimensions (the default base, 10000).
+inline hip::backend::AttentionParams attentionParams(int32_t heads, int32_t kvHeads,
+                                                     int32_t headDim, int32_t ropeDims, bool neox) {
+    hip::backend::AttentionParams params;
+    params.heads = heads;
+    params.kvHeads = kvHeads;
+    params.headDim = headDim;
+    params.scale = 1.0f / std::sqrt(float(headDim));
+    params.rope.dims = ropeDims;
+    params.rope.neox = neox;
+    return params;
+}
+
+// Fills positions [0, tokens) of every layer of `store` with random keys and values (per layer
+// all keys, then all values, drawn from `random`).
+inline void fillRandomly(hip::kv::PagedKvStore& store, int64_t tokens, std::mt19937& random) {
+    QTEST_ASSERT(store.reserve(tokens).isOk());
+    const int64_t cols = store.rowFloats();
+    for (int32_t layer = 0; layer < store.layers(); ++layer) {
+        const std::vector<float> k = randomValues(size_t(tokens * cols), random);
+        const std::vector<float> v = randomValues(size_t(tokens * cols), random);
+        for (int64_t p = 0; p < tokens; ++p) {
+            std::copy_n(k.begin() + p * cols, cols, store.keys(layer, p));
+            std::copy_n(v.begin() + p * cols, cols, store.values(layer, p));
+        }
+    }
+    store.setTokens(tokens);
+}
+
 // One layer of a CPU KV store (keys unrotated) copied into a paged GPU layer as the CUDA backend
-// keeps it: keys rotated at their positions by kernels::appendKv, and pages placed in a shuffled
-// order, so a kernel that ignores the page table reads the wrong keys.
+// keeps it: keys rotated at their positions by kernels::appendKv, pages placed in a shuffled
+// order in a pool two pages larger than the layer, so that page numbers do not just permute the
+// dense layout and a kernel that ignores the page table reads the wrong keys.
 class DeviceKvLayer {
 public:
+    static constexpr int32_t kSparePages = 2;
+
     DeviceKvLayer(const hip::kv::PagedKvStore& store, int32_t layer,
                   const hip::backend::RopeParams& rope, hip::kernels::Half16 type,
                   int64_t ropePositions, std::mt19937& random)
@@ -172,13 +223,15 @@ public:
         view_.pagesPerHead =
             int32_t((tokens + hip::kernels::kKvPageTokens - 1) / hip::kernels::kKvPageTokens);
         view_.capacity = int64_t(view_.pagesPerHead) * hip::kernels::kKvPageTokens;
-        std::vector<int32_t> table(size_t(view_.kvHeads) * size_t(view_.pagesPerHead));
-        std::iota(table.begin(), table.end(), 0);
-        std::shuffle(table.begin(), table.end(), random);
-        table_ = std::make_unique<DeviceArray<int32_t>>(table);
-        view_.pageTable = table_->data();
+        const size_t tablePages = size_t(view_.kvHeads) * size_t(view_.pagesPerHead);
+        std::vector<int32_t> pages(tablePages + kSparePages);
+        std::iota(pages.begin(), pages.end(), 0);
+        std::shuffle(pages.begin(), pages.end(), random);
         const size_t poolValues =
-            table.size() * size_t(hip::kernels::kKvPageTokens) * size_t(view_.headDim);
+            pages.size() * size_t(hip::kernels::kKvPageTokens) * size_t(view_.headDim);
+        pages.resize(tablePages);
+        table_ = std::make_unique<DeviceArray<int32_t>>(pages);
+        view_.pageTable = table_->data();
         keys_ = std::make_unique<DeviceArray<uint16_t>>(poolValues);
         values_ = std::make_unique<DeviceArray<uint16_t>>(poolValues);
         view_.keys = keys_->data();
@@ -191,8 +244,8 @@ public:
             std::memcpy(v.data() + p * rowFloats, store.values(layer, p), rowFloats * 4);
             positions[size_t(p)] = int32_t(p);
         }
-        DeviceArray<float> deviceK(k), deviceV(v);
-        DeviceArray<int32_t> devicePositions(positions);
+        const DeviceArray<float> deviceK(k), deviceV(v);
+        const DeviceArray<int32_t> devicePositions(positions);
         const hip::kernels::Rows kRows{deviceK.data(), tokens, rowFloats, rowFloats};
         const hip::kernels::Rows vRows{deviceV.data(), tokens, rowFloats, rowFloats};
         QTEST_ASSERT(hip::kernels::appendKv(kRows, vRows, devicePositions.data(), rope_.view(),
