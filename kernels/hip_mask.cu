@@ -272,6 +272,21 @@ __global__ void advanceStepKernel(int32_t* step) {
     *step += 1;
 }
 
+// Over 48 KB of shared memory needs an opt-in, once per kernel, and outside a graph capture
+// (hipMaskPrepare makes it before a decode step is captured).
+template <class T, int D> cudaError_t allowScoreShared() {
+    static const cudaError_t allowed =
+        cudaFuncSetAttribute(scoreKernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             kMaxQueryBytes + kScoreWarps * D * int(sizeof(float)));
+    return allowed;
+}
+constexpr int kSelectShared = kHipMaxStageChunks * (8 + 1);
+cudaError_t allowSelectShared() {
+    static const cudaError_t allowed = cudaFuncSetAttribute(
+        selectKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSelectShared);
+    return allowed;
+}
+
 template <class T, int D> cudaError_t launchScores(const HipPruningStage& s, cudaStream_t stream) {
     const int32_t rows = (s.queries.blockRows + s.queryStride - 1) / s.queryStride;
     const int rowBytes = rows * (D + 1) * int(sizeof(float));
@@ -280,10 +295,8 @@ template <class T, int D> cudaError_t launchScores(const HipPruningStage& s, cud
     layout.headsPerBlock = std::max(1, std::min(s.queries.heads, kMaxQueryBytes / rowBytes));
     const int sharedBytes = layout.headsPerBlock * rowBytes + kScoreWarps * D * int(sizeof(float));
     auto kernel = scoreKernel<T, D>;
-    static const cudaError_t allowed =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             kMaxQueryBytes + kScoreWarps * D * int(sizeof(float)));
-    if (allowed != cudaSuccess) return allowed;
+    if (const cudaError_t allowed = allowScoreShared<T, D>(); allowed != cudaSuccess)
+        return allowed;
     const dim3 grid(unsigned((s.input.capacity + kChunksPerBlock - 1) / kChunksPerBlock),
                     unsigned((s.queries.heads + layout.headsPerBlock - 1) / layout.headsPerBlock),
                     unsigned(s.queries.blocks()));
@@ -317,10 +330,7 @@ cudaError_t hipPruneStage(const HipPruningStage& s, cudaStream_t stream) {
     HIP_DISPATCH_HALF16(
         s.kv.type, { HIP_DISPATCH_HEAD_DIM(d, result = launchScores<Elem, kHeadDim>(s, stream)); });
     if (result != cudaSuccess) return result;
-    constexpr int kSelectShared = kHipMaxStageChunks * (8 + 1);
-    static const cudaError_t allowed = cudaFuncSetAttribute(
-        selectKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSelectShared);
-    if (allowed != cudaSuccess) return allowed;
+    if (const cudaError_t allowed = allowSelectShared(); allowed != cudaSuccess) return allowed;
     selectKernel<<<unsigned(s.queries.blocks()), kSelectThreads, kSelectShared, stream>>>(s);
     return cudaGetLastError();
 }
@@ -328,6 +338,13 @@ cudaError_t hipPruneStage(const HipPruningStage& s, cudaStream_t stream) {
 cudaError_t hipAdvanceStep(int32_t* step, cudaStream_t stream) {
     advanceStepKernel<<<1, 1, 0, stream>>>(step);
     return cudaGetLastError();
+}
+
+cudaError_t hipMaskPrepare(Half16 type, int32_t headDim) {
+    cudaError_t result = cudaErrorInvalidValue;
+    HIP_DISPATCH_HALF16(
+        type, { HIP_DISPATCH_HEAD_DIM(headDim, result = allowScoreShared<Elem, kHeadDim>()); });
+    return result != cudaSuccess ? result : allowSelectShared();
 }
 
 } // namespace hip::kernels

@@ -56,6 +56,10 @@ cudaError_t hipInitialChunks(const HipQueries& queries, const HipWindow& window,
 // output. Input lists of at most kHipMaxStageChunks chunks; output.capacity must hold the pieces.
 cudaError_t hipPruneStage(const HipPruningStage& stage, cudaStream_t stream);
 
+// Readies the kernels for keys of `type` and `headDim` (their shared-memory opt-ins), which must
+// happen before a launch is captured into a graph.
+cudaError_t hipMaskPrepare(Half16 type, int32_t headDim);
+
 // Counts a decode step: *step += 1 (on the device, so a decode graph replays it).
 cudaError_t hipAdvanceStep(int32_t* step, cudaStream_t stream);
 

@@ -398,13 +398,20 @@ __global__ void __launch_bounds__(kThreads, 2) prefillKernel(HipSparseAttention 
     }
 }
 
+// Over 48 KB of shared memory needs an opt-in, once per kernel (it costs host time), and outside a
+// graph capture (hipSparsePrepare makes it before a decode step is captured).
+template <class T, int D> cudaError_t allowPrefillShared() {
+    static const cudaError_t allowed =
+        cudaFuncSetAttribute(prefillKernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             PrefillLayout<D>::kSharedBytes);
+    return allowed;
+}
+
 template <class T, int D> cudaError_t launchPrefill(const HipSparseAttention& a, cudaStream_t s) {
     constexpr int kSharedBytes = PrefillLayout<D>::kSharedBytes;
     auto kernel = prefillKernel<T, D>;
-    // Over 48 KB of shared memory needs an opt-in; once per kernel (it costs host time).
-    static const cudaError_t allowed =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
-    if (allowed != cudaSuccess) return allowed;
+    if (const cudaError_t allowed = allowPrefillShared<T, D>(); allowed != cudaSuccess)
+        return allowed;
     const dim3 grid(unsigned(a.queries.heads),
                     unsigned((a.queries.rows + kPrefillRows - 1) / kPrefillRows));
     kernel<<<grid, kThreads, kSharedBytes, s>>>(a);
@@ -724,14 +731,20 @@ __global__ void __launch_bounds__(kThreads, 2)
     if (threadIdx.x == 0) scratch.rangesDone[kvHead] = 0;
 }
 
+template <class T, int D> cudaError_t allowDecodeShared() {
+    static const cudaError_t allowed =
+        cudaFuncSetAttribute(decodeKernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             DecodeLayout<D>::kSharedBytes);
+    return allowed;
+}
+
 template <class T, int D>
 cudaError_t launchDecode(const HipSparseAttention& a, const HipDecodeScratch& s,
                          cudaStream_t stream) {
     constexpr int kSharedBytes = DecodeLayout<D>::kSharedBytes;
     auto kernel = decodeKernel<T, D>;
-    static const cudaError_t allowed =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
-    if (allowed != cudaSuccess) return allowed;
+    if (const cudaError_t allowed = allowDecodeShared<T, D>(); allowed != cudaSuccess)
+        return allowed;
     const int splits = decodeSplits(a.kv.kvHeads, s.keysPerHead, s.multiprocessors);
     const DecodeScratchOffsets offsets =
         decodeScratchOffsets(a.queries.heads, a.kv.kvHeads, D, splits);
@@ -784,6 +797,17 @@ cudaError_t hipSparseDecode(const HipSparseAttention& a, const HipDecodeScratch&
     HIP_DISPATCH_HALF16(a.kv.type, {
         HIP_DISPATCH_HEAD_DIM(a.kv.headDim,
                               result = launchDecode<Elem, kHeadDim>(a, scratch, stream));
+    });
+    return result;
+}
+
+cudaError_t hipSparsePrepare(Half16 type, int32_t headDim) {
+    cudaError_t result = cudaErrorInvalidValue;
+    HIP_DISPATCH_HALF16(type, {
+        HIP_DISPATCH_HEAD_DIM(headDim, {
+            result = allowPrefillShared<Elem, kHeadDim>();
+            if (result == cudaSuccess) result = allowDecodeShared<Elem, kHeadDim>();
+        });
     });
     return result;
 }

@@ -46,6 +46,10 @@ struct HipDecodeScratch {
 // kHipMaxMaskChunks chunks (mask.capacity), and `rope` covering every query position (the packed
 // distances of a valid mask never exceed the query's own position).
 
+// Readies the kernels for keys of `type` and `headDim` (their shared-memory opt-ins), which must
+// happen before a launch is captured into a graph.
+cudaError_t hipSparsePrepare(Half16 type, int32_t headDim);
+
 // Prefill (any number of rows, position from queries.firstPosition or queries.length):
 // queries.blockRows must be a multiple of 64; `mass` must be null.
 cudaError_t hipSparsePrefill(const HipSparseAttention& attention, cudaStream_t stream);

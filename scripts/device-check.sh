@@ -72,7 +72,8 @@ phase_build() {
             -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$lib/cmake \
             -DCMAKE_INCLUDE_PATH=$sysroot/usr/include \
             -DCMAKE_LIBRARY_PATH="$lib;$lib/openblas-pthread" -DQT_HOST_PATH=$sysroot/usr \
-            -DPKG_CONFIG_EXECUTABLE=$sysroot/usr/bin/pkgconf >"$OUT/configure.log" 2>&1 ||
+            -DPKG_CONFIG_EXECUTABLE=$sysroot/usr/bin/pkgconf -DCMAKE_DISABLE_FIND_PACKAGE_Qt6Network=ON \
+            -DCMAKE_DISABLE_FIND_PACKAGE_Qt6HttpServer=ON >"$OUT/configure.log" 2>&1 ||
             { tail -30 "$OUT/configure.log"; note "configure FAILED"; return 1; }
     fi
     cmake --build $build --parallel "$(nproc)" >"$OUT/build.log" 2>&1 ||

@@ -359,6 +359,8 @@ Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::K
     auto found = kv.hipState(config);
     HIP_TRY(found);
     HipDecodeState& state = **found;
+    HIP_CUDA_TRY(kernels::hipMaskPrepare(layerKv.type, layerKv.headDim), "preparing HiP");
+    HIP_CUDA_TRY(kernels::hipSparsePrepare(layerKv.type, layerKv.headDim), "preparing HiP");
     const HipListSizes sizes = hipListSizes(config, kv.capacity());
     // Attended keys per head at most: the sinks, the largest mask and the window.
     const int64_t keysPerHead =
