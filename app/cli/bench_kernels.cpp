@@ -892,8 +892,8 @@ int benchKernels(Arguments& args) {
         const hip::AttentionConfig dense = *hip::AttentionConfig::preset("dense");
         const hip::AttentionConfig hip3k = *hip::AttentionConfig::preset("hip-3k");
         for (int64_t context : layerTokens) {
-            bench.layer("hip-3k", hip3k, context, std::min<int64_t>(32768, context), 32, 8, 128);
             bench.layer("dense", dense, context, std::min<int64_t>(32768, context), 32, 8, 128);
+            bench.layer("hip-3k", hip3k, context, std::min<int64_t>(32768, context), 32, 8, 128);
         }
         bench.print();
     } catch (const Failure& failure) {

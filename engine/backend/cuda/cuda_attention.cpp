@@ -366,7 +366,7 @@ Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::K
     const int64_t keysPerHead =
         int64_t(config.sinkTokens) + config.windowTokens +
         std::max(config.firstLayersFinalTokens, config.stages.back().keepTokens);
-    HIP_TRY(reserveHipDecode(params, keysPerHead, sizes.stageInputs[0]));
+    HIP_TRY(reserveHipDecode(params, keysPerHead, sizes.largest()));
 
     kernels::HipQueries queries = hipQueries(q, params, config, 0);
     queries.length = inputs_.length();
