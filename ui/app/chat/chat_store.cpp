@@ -149,8 +149,7 @@ hip::Status ChatStore::save(const QString& documentKey, const SavedChat& chat) c
 
     const QByteArray bytes = QJsonDocument(root).toJson(QJsonDocument::Indented);
     QSaveFile file(pathFor(documentKey));
-    if (!file.open(QIODevice::WriteOnly))
-        return notSaved(file.fileName(), file.errorString());
+    if (!file.open(QIODevice::WriteOnly)) return notSaved(file.fileName(), file.errorString());
     // A full disk or a file size limit can end a write early without an error: a short write
     // must not be committed over the previous chat.
     const qint64 written = file.write(bytes);

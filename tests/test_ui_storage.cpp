@@ -1,0 +1,253 @@
+// Nothing saved is lost: chats, settings and recent files survive the process being killed at
+// any moment of a save (a helper saves two versions in turn and is killed with SIGKILL after
+// random delays; what is on disk must be one version exactly, never a mix), and a read-only folder
+// or a full disk gives a clear message and keeps what was there.
+
+#include "storage_versions.h"
+#include "test_support.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+
+#include <unistd.h>
+
+using hip::ui::AppSettings;
+using hip::ui::ChatStore;
+
+namespace {
+
+constexpr int kKills = 40;
+constexpr int kMessages = 300; // as the helper saves
+
+QString helperPath() {
+    return QStringLiteral(HIPREADER_STORAGE_HELPER);
+}
+
+// Files in `folder` other than `keep` and QSettings' lock file, removed. Qt writes through an
+// unnamed temporary file (O_TMPFILE) where the file system has them, so a kill inside a write
+// normally leaves nothing behind; elsewhere it leaves a named temporary file.
+int removeLeftovers(const QString& folder, const QString& keep) {
+    int count = 0;
+    for (const QString& name : QDir(folder).entryList(QDir::Files | QDir::Hidden))
+        if (name != keep && name != keep + QStringLiteral(".lock") &&
+            QFile::remove(folder + QLatin1Char('/') + name))
+            ++count;
+    return count;
+}
+
+// Starts the helper with `arguments`, waits for its first complete save, then kills it after a
+// random delay (SIGKILL), kKills times; `check` runs after every kill and returns the version it
+// found. Reports how often each version was found and how many kills left a temporary file.
+template <typename Check>
+void killDuringSaves(const QStringList& arguments, const QString& folder, const QString& keep,
+                     Check check) {
+    QRandomGenerator random(13);
+    int leftovers = 0;
+    int found[2] = {0, 0};
+    for (int kill = 0; kill < kKills; ++kill) {
+        QProcess helper;
+        helper.start(helperPath(), arguments);
+        QVERIFY2(helper.waitForStarted(), qPrintable(helper.errorString()));
+        QVERIFY2(helper.waitForReadyRead(30000),
+                 qPrintable(QStringLiteral("the helper did not save: ") +
+                            helper.readAllStandardError()));
+        QVERIFY(helper.readAllStandardOutput().startsWith("saved"));
+        usleep(random.bounded(1000u, 60000u));
+        QVERIFY2(
+            helper.state() == QProcess::Running,
+            qPrintable(QStringLiteral("the helper stopped: ") + helper.readAllStandardError()));
+        helper.kill();
+        QVERIFY(helper.waitForFinished(10000));
+        const int version = check();
+        QVERIFY2(version == 0 || version == 1, "after a kill the file holds neither version whole");
+        ++found[version];
+        leftovers += removeLeftovers(folder, keep);
+    }
+    qInfo("%d kills at random moments of a save loop: the file held version 0 %d times and "
+          "version 1 %d times, never a mix; %d temporary files left behind",
+          kKills, found[0], found[1], leftovers);
+}
+
+bool run(const QString& program, const QStringList& arguments) {
+    QProcess process;
+    process.start(program, arguments);
+    return process.waitForFinished(10000) && process.exitStatus() == QProcess::NormalExit &&
+           process.exitCode() == 0;
+}
+
+// A tmpfs of `size` mounted on `folder` (root only), unmounted when it goes.
+class ScratchMount {
+public:
+    ScratchMount(const QString& folder, const QString& size) : folder_(folder) {
+        mounted_ = geteuid() == 0 &&
+                   run(QStringLiteral("mount"),
+                       {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                        QStringLiteral("size=") + size, QStringLiteral("tmpfs"), folder});
+    }
+    ~ScratchMount() {
+        if (mounted_) run(QStringLiteral("umount"), {folder_});
+    }
+    bool mounted() const { return mounted_; }
+    bool makeReadOnly() const {
+        return run(QStringLiteral("mount"),
+                   {QStringLiteral("-o"), QStringLiteral("remount,ro"), folder_});
+    }
+
+private:
+    QString folder_;
+    bool mounted_ = false;
+};
+
+QByteArray contents(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+} // namespace
+
+class TestUiStorage : public QObject {
+    Q_OBJECT
+private slots:
+    void chatSurvivesKillsDuringSaves();
+    void settingsSurviveKillsDuringSaves();
+    void readOnlyFolderKeepsWhatWasThere();
+    void fullDiskKeepsWhatWasThere();
+    void fileSizeLimitKeepsTheChat();
+};
+
+void TestUiStorage::chatSurvivesKillsDuringSaves() {
+    QTemporaryDir dir;
+    const ChatStore store(dir.path());
+    const QString chatFile = QStringLiteral("book.json");
+    const hip::ui::SavedChat versions[] = {hiptest::chatVersion(0, kMessages),
+                                           hiptest::chatVersion(1, kMessages)};
+    killDuringSaves({QStringLiteral("chat"), dir.path()}, dir.path(), chatFile, [&] {
+        const auto chat = store.load(QStringLiteral("book"));
+        if (!chat) return -1;
+        for (int v : {0, 1})
+            if (chat->messages == versions[v].messages &&
+                chat->documentPath == versions[v].documentPath)
+                return v;
+        return -1;
+    });
+}
+
+void TestUiStorage::settingsSurviveKillsDuringSaves() {
+    QTemporaryDir dir;
+    const QString iniFile = QStringLiteral("settings.ini");
+    const QString ini = dir.filePath(iniFile);
+    killDuringSaves({QStringLiteral("settings"), ini}, dir.path(), iniFile, [&] {
+        const AppSettings settings(ini);
+        return settings.saveStatus() ? hiptest::settingsVersionOf(settings) : -1;
+    });
+}
+
+void TestUiStorage::readOnlyFolderKeepsWhatWasThere() {
+    QTemporaryDir dir;
+    // Root writes into folders without write permission, so as root the folder is a tmpfs
+    // remounted read-only; otherwise its permissions are taken away.
+    ScratchMount mount(dir.path(), QStringLiteral("1m"));
+    const ChatStore store(dir.path());
+    QVERIFY(store.save(QStringLiteral("book"), hiptest::chatVersion(0, 10)));
+    const QString ini = dir.filePath(QStringLiteral("settings.ini"));
+    {
+        AppSettings settings(ini);
+        hiptest::writeSettingsVersion(settings, 0);
+        settings.sync();
+        QVERIFY(settings.saveStatus());
+    }
+    const QByteArray chatBefore = contents(store.pathFor(QStringLiteral("book")));
+    const QByteArray iniBefore = contents(ini);
+    if (mount.mounted())
+        QVERIFY(mount.makeReadOnly());
+    else if (geteuid() == 0)
+        QSKIP("running as root without the right to mount: a read-only folder cannot be made");
+    else
+        QVERIFY(QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::ExeOwner));
+
+    const hip::Status chatSaved = store.save(QStringLiteral("book"), hiptest::chatVersion(1, 10));
+    QVERIFY(!chatSaved);
+    qInfo("read-only folder, chat: %s", chatSaved.message().c_str());
+    QVERIFY(QString::fromStdString(chatSaved.message())
+                .contains(store.pathFor(QStringLiteral("book"))));
+    QVERIFY(QString::fromStdString(chatSaved.message()).contains(QStringLiteral("unchanged")));
+
+    AppSettings settings(ini);
+    hiptest::writeSettingsVersion(settings, 1);
+    settings.sync();
+    const hip::Status settingsSaved = settings.saveStatus();
+    QVERIFY(!settingsSaved);
+    qInfo("read-only folder, settings: %s", settingsSaved.message().c_str());
+    QVERIFY(QString::fromStdString(settingsSaved.message()).contains(ini));
+    // What the person chose stays in effect for this run.
+    QCOMPARE(hiptest::settingsVersionOf(settings), 1);
+
+    QCOMPARE(contents(store.pathFor(QStringLiteral("book"))), chatBefore);
+    QCOMPARE(contents(ini), iniBefore);
+    QCOMPARE(store.load(QStringLiteral("book"))->messages, hiptest::chatVersion(0, 10).messages);
+    QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+}
+
+void TestUiStorage::fullDiskKeepsWhatWasThere() {
+    QTemporaryDir dir;
+    // Room for the first versions but not for the second written beside them.
+    ScratchMount mount(dir.path(), QStringLiteral("160k"));
+    if (!mount.mounted())
+        QSKIP("a small tmpfs cannot be mounted here (needs root); fileSizeLimitKeepsTheChat "
+              "covers the failing write without privileges");
+    const ChatStore store(dir.path());
+    QVERIFY(store.save(QStringLiteral("book"), hiptest::chatVersion(0, 10)));
+    const QString ini = dir.filePath(QStringLiteral("settings.ini"));
+    {
+        AppSettings settings(ini);
+        hiptest::writeSettingsVersion(settings, 0);
+        settings.sync();
+        QVERIFY(settings.saveStatus());
+    }
+    const QByteArray chatBefore = contents(store.pathFor(QStringLiteral("book")));
+    const QByteArray iniBefore = contents(ini);
+
+    const hip::Status chatSaved =
+        store.save(QStringLiteral("book"), hiptest::chatVersion(1, kMessages));
+    QVERIFY(!chatSaved);
+    qInfo("full disk, chat: %s", chatSaved.message().c_str());
+    QVERIFY(QString::fromStdString(chatSaved.message()).contains(QStringLiteral("disk")));
+
+    AppSettings settings(ini);
+    hiptest::writeSettingsVersion(settings, 1);
+    settings.sync();
+    const hip::Status settingsSaved = settings.saveStatus();
+    QVERIFY(!settingsSaved);
+    qInfo("full disk, settings: %s", settingsSaved.message().c_str());
+
+    QCOMPARE(contents(store.pathFor(QStringLiteral("book"))), chatBefore);
+    QCOMPARE(contents(ini), iniBefore);
+    QCOMPARE(hiptest::settingsVersionOf(settings), 1); // still in use, to be saved again
+    // The failed saves left no partial files taking the space.
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+             (QStringList{QStringLiteral("book.json"), QStringLiteral("settings.ini")}));
+}
+
+void TestUiStorage::fileSizeLimitKeepsTheChat() {
+    QTemporaryDir dir;
+    const ChatStore store(dir.path());
+    QVERIFY(store.save(QStringLiteral("book"), hiptest::chatVersion(0, 10)));
+    const QByteArray before = contents(store.pathFor(QStringLiteral("book")));
+    QProcess helper;
+    helper.start(helperPath(),
+                 {QStringLiteral("chat-limited"), dir.path(), QStringLiteral("65536")});
+    QVERIFY(helper.waitForFinished(30000));
+    const QString message = QString::fromUtf8(helper.readAllStandardOutput()).trimmed();
+    qInfo("write past the file size limit, chat: %s", qPrintable(message));
+    QCOMPARE(helper.exitCode(), 0); // the save failed and said so
+    QVERIFY(message.contains(store.pathFor(QStringLiteral("book"))));
+    QCOMPARE(contents(store.pathFor(QStringLiteral("book"))), before);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+             QStringList{QStringLiteral("book.json")});
+}
+
+QTEST_GUILESS_MAIN(TestUiStorage)
+#include "test_ui_storage.moc"
