@@ -28,10 +28,11 @@ configure() {
         -DCMAKE_EXE_LINKER_FLAGS="$2" >/dev/null
 }
 
-# The suites CTest knows in a build, as build targets (fuzz replays are replay_<name>).
+# The suites CTest knows in a build (matching $filter), as build targets: a suite is its own
+# target, fuzz_replay_<name> is replay_<name>, fuzz_pdf_mutations is pdf_mutations.
 suite_targets() {
     ctest --test-dir "$1" -N ${filter:+-R "$filter"} | sed -n 's/^ *Test *#[0-9]*: //p' |
-        sed 's/^fuzz_replay_/replay_/'
+        sed -e 's/^fuzz_replay_/replay_/' -e 's/^fuzz_pdf_mutations$/pdf_mutations/'
 }
 
 run_asan() {
@@ -40,9 +41,7 @@ run_asan() {
     local targets
     mapfile -t targets < <(suite_targets "$build")
     cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" hipreader-cli
-    # Qt and the system libraries are not instrumented; leaks they own at exit are theirs.
     ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
-    LSAN_OPTIONS="suppressions=$root/scripts/sanitize/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
         ctest --test-dir "$build" --output-on-failure --timeout 3000 ${filter:+-R "$filter"}
 }
@@ -56,7 +55,7 @@ run_tsan() {
     local targets
     mapfile -t targets < <(filter="$regex" suite_targets "$build")
     cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" hipreader-cli
-    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/sanitize/tsan.supp" \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
         ctest --test-dir "$build" --output-on-failure --timeout 3000 -R "$regex"
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 // The readers of documents and chats take paths: a fuzz input becomes a file in a folder of this
 // process (under /dev/shm when there is one, so the many executions of a run stay off the disk),
-// removed when the process exits normally.
+// removed when the process exits normally. libFuzzer often ends with _Exit, so each process also
+// removes the folders of processes that are gone.
 
+#include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,11 +20,20 @@ inline const std::filesystem::path& scratchFolder() {
         const std::filesystem::path base = access("/dev/shm", W_OK) == 0
                                                ? std::filesystem::path("/dev/shm")
                                                : std::filesystem::temp_directory_path();
-        std::filesystem::path path = base / ("hipreader-fuzz-" + std::to_string(getpid()));
+        const std::string prefix = "hipreader-fuzz-";
+        std::error_code ignored; // a folder that cannot be listed or removed is left alone
+        for (const auto& entry : std::filesystem::directory_iterator(base, ignored)) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind(prefix, 0) != 0) continue;
+            const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+            if (pid > 0 && kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+                std::filesystem::remove_all(entry.path(), ignored);
+        }
+        std::filesystem::path path = base / (prefix + std::to_string(getpid()));
         std::filesystem::create_directories(path);
         std::atexit([] {
-            std::error_code ignored;
-            std::filesystem::remove_all(scratchFolder(), ignored);
+            std::error_code notRemoved;
+            std::filesystem::remove_all(scratchFolder(), notRemoved);
         });
         return path;
     }();
