@@ -106,6 +106,49 @@ QByteArray contents(const QString& path) {
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
+// Saves version 0 of a chat and of the settings in `folder`, lets `breakFolder` make the folder
+// unwritable, then saves version 1 (the chat with `messages` messages): both saves must fail
+// with a message naming their file, leave the files' bytes as they were, and keep the settings
+// in use.
+template <typename BreakFolder>
+void failedSavesKeepWhatWasThere(const QString& folder, int messages, const char* situation,
+                                 BreakFolder breakFolder) {
+    const ChatStore store(folder);
+    const QString chatPath = store.pathFor(QStringLiteral("book"));
+    QVERIFY(store.save(QStringLiteral("book"), hiptest::chatVersion(0, 10)));
+    const QString ini = folder + QStringLiteral("/settings.ini");
+    {
+        AppSettings settings(ini);
+        hiptest::writeSettingsVersion(settings, 0);
+        settings.sync();
+        QVERIFY(settings.saveStatus());
+    }
+    const QByteArray chatBefore = contents(chatPath);
+    const QByteArray iniBefore = contents(ini);
+    QVERIFY(breakFolder());
+
+    const hip::Status chatSaved =
+        store.save(QStringLiteral("book"), hiptest::chatVersion(1, messages));
+    QVERIFY(!chatSaved);
+    qInfo("%s, chat: %s", situation, chatSaved.message().c_str());
+    QVERIFY(QString::fromStdString(chatSaved.message()).contains(chatPath));
+    QVERIFY(QString::fromStdString(chatSaved.message()).contains(QStringLiteral("unchanged")));
+
+    AppSettings settings(ini);
+    hiptest::writeSettingsVersion(settings, 1);
+    settings.sync();
+    const hip::Status settingsSaved = settings.saveStatus();
+    QVERIFY(!settingsSaved);
+    qInfo("%s, settings: %s", situation, settingsSaved.message().c_str());
+    QVERIFY(QString::fromStdString(settingsSaved.message()).contains(ini));
+    // What the person chose stays in effect for this run, to be saved again.
+    QCOMPARE(hiptest::settingsVersionOf(settings), 1);
+
+    QCOMPARE(contents(chatPath), chatBefore);
+    QCOMPARE(contents(ini), iniBefore);
+    QCOMPARE(store.load(QStringLiteral("book"))->messages, hiptest::chatVersion(0, 10).messages);
+}
+
 } // namespace
 
 class TestUiStorage : public QObject {
@@ -149,83 +192,25 @@ void TestUiStorage::readOnlyFolderKeepsWhatWasThere() {
     QTemporaryDir dir;
     // Root writes into folders without write permission, so as root the folder is a tmpfs
     // remounted read-only; otherwise its permissions are taken away.
-    ScratchMount mount(dir.path(), QStringLiteral("1m"));
-    const ChatStore store(dir.path());
-    QVERIFY(store.save(QStringLiteral("book"), hiptest::chatVersion(0, 10)));
-    const QString ini = dir.filePath(QStringLiteral("settings.ini"));
-    {
-        AppSettings settings(ini);
-        hiptest::writeSettingsVersion(settings, 0);
-        settings.sync();
-        QVERIFY(settings.saveStatus());
-    }
-    const QByteArray chatBefore = contents(store.pathFor(QStringLiteral("book")));
-    const QByteArray iniBefore = contents(ini);
-    if (mount.mounted())
-        QVERIFY(mount.makeReadOnly());
-    else if (geteuid() == 0)
+    const ScratchMount mount(dir.path(), QStringLiteral("1m"));
+    if (!mount.mounted() && geteuid() == 0)
         QSKIP("running as root without the right to mount: a read-only folder cannot be made");
-    else
-        QVERIFY(QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::ExeOwner));
-
-    const hip::Status chatSaved = store.save(QStringLiteral("book"), hiptest::chatVersion(1, 10));
-    QVERIFY(!chatSaved);
-    qInfo("read-only folder, chat: %s", chatSaved.message().c_str());
-    QVERIFY(QString::fromStdString(chatSaved.message())
-                .contains(store.pathFor(QStringLiteral("book"))));
-    QVERIFY(QString::fromStdString(chatSaved.message()).contains(QStringLiteral("unchanged")));
-
-    AppSettings settings(ini);
-    hiptest::writeSettingsVersion(settings, 1);
-    settings.sync();
-    const hip::Status settingsSaved = settings.saveStatus();
-    QVERIFY(!settingsSaved);
-    qInfo("read-only folder, settings: %s", settingsSaved.message().c_str());
-    QVERIFY(QString::fromStdString(settingsSaved.message()).contains(ini));
-    // What the person chose stays in effect for this run.
-    QCOMPARE(hiptest::settingsVersionOf(settings), 1);
-
-    QCOMPARE(contents(store.pathFor(QStringLiteral("book"))), chatBefore);
-    QCOMPARE(contents(ini), iniBefore);
-    QCOMPARE(store.load(QStringLiteral("book"))->messages, hiptest::chatVersion(0, 10).messages);
+    failedSavesKeepWhatWasThere(dir.path(), 10, "read-only folder", [&] {
+        return mount.mounted()
+                   ? mount.makeReadOnly()
+                   : QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::ExeOwner);
+    });
     QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
 }
 
 void TestUiStorage::fullDiskKeepsWhatWasThere() {
     QTemporaryDir dir;
     // Room for the first versions but not for the second written beside them.
-    ScratchMount mount(dir.path(), QStringLiteral("160k"));
+    const ScratchMount mount(dir.path(), QStringLiteral("160k"));
     if (!mount.mounted())
         QSKIP("a small tmpfs cannot be mounted here (needs root); fileSizeLimitKeepsTheChat "
               "covers the failing write without privileges");
-    const ChatStore store(dir.path());
-    QVERIFY(store.save(QStringLiteral("book"), hiptest::chatVersion(0, 10)));
-    const QString ini = dir.filePath(QStringLiteral("settings.ini"));
-    {
-        AppSettings settings(ini);
-        hiptest::writeSettingsVersion(settings, 0);
-        settings.sync();
-        QVERIFY(settings.saveStatus());
-    }
-    const QByteArray chatBefore = contents(store.pathFor(QStringLiteral("book")));
-    const QByteArray iniBefore = contents(ini);
-
-    const hip::Status chatSaved =
-        store.save(QStringLiteral("book"), hiptest::chatVersion(1, kMessages));
-    QVERIFY(!chatSaved);
-    qInfo("full disk, chat: %s", chatSaved.message().c_str());
-    QVERIFY(QString::fromStdString(chatSaved.message()).contains(QStringLiteral("disk")));
-
-    AppSettings settings(ini);
-    hiptest::writeSettingsVersion(settings, 1);
-    settings.sync();
-    const hip::Status settingsSaved = settings.saveStatus();
-    QVERIFY(!settingsSaved);
-    qInfo("full disk, settings: %s", settingsSaved.message().c_str());
-
-    QCOMPARE(contents(store.pathFor(QStringLiteral("book"))), chatBefore);
-    QCOMPARE(contents(ini), iniBefore);
-    QCOMPARE(hiptest::settingsVersionOf(settings), 1); // still in use, to be saved again
+    failedSavesKeepWhatWasThere(dir.path(), kMessages, "full disk", [] { return true; });
     // The failed saves left no partial files taking the space.
     QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
              (QStringList{QStringLiteral("book.json"), QStringLiteral("settings.ini")}));
