@@ -19,35 +19,40 @@ using hip::ui::ChatStore;
 
 namespace {
 
-constexpr int kKills = 40;
+// Kills per store: HIPREADER_STORAGE_KILLS sets more for long runs.
+int killCount() {
+    const int requested = qEnvironmentVariableIntValue("HIPREADER_STORAGE_KILLS");
+    return requested > 0 ? requested : 20;
+}
 constexpr int kMessages = 300; // as the helper saves
 
 QString helperPath() {
     return QStringLiteral(HIPREADER_STORAGE_HELPER);
 }
 
-// Files in `folder` other than `keep` and QSettings' lock file, removed. Qt writes through an
-// unnamed temporary file (O_TMPFILE) where the file system has them, so a kill inside a write
-// normally leaves nothing behind; elsewhere it leaves a named temporary file.
-int removeLeftovers(const QString& folder, const QString& keep) {
-    int count = 0;
+// Files in `folder` other than `keep` and QSettings' lock file, removed. Qt writes the new file
+// as an unnamed temporary (O_TMPFILE), links it under a temporary name and renames that over
+// the old one: only a kill between the link and the rename leaves a file behind.
+QStringList removeLeftovers(const QString& folder, const QString& keep) {
+    QStringList removed;
     for (const QString& name : QDir(folder).entryList(QDir::Files | QDir::Hidden))
         if (name != keep && name != keep + QStringLiteral(".lock") &&
             QFile::remove(folder + QLatin1Char('/') + name))
-            ++count;
-    return count;
+            removed << name;
+    return removed;
 }
 
 // Starts the helper with `arguments`, waits for its first complete save, then kills it after a
-// random delay (SIGKILL), kKills times; `check` runs after every kill and returns the version it
-// found. Reports how often each version was found and how many kills left a temporary file.
+// random delay (SIGKILL), killCount() times; `check` runs after every kill and returns the version
+// it found. Reports how often each version was found and how many kills left a temporary file.
 template <typename Check>
 void killDuringSaves(const QStringList& arguments, const QString& folder, const QString& keep,
                      Check check) {
     QRandomGenerator random(13);
-    int leftovers = 0;
+    QStringList leftovers;
     int found[2] = {0, 0};
-    for (int kill = 0; kill < kKills; ++kill) {
+    const int kills = killCount();
+    for (int kill = 0; kill < kills; ++kill) {
         QProcess helper;
         helper.start(helperPath(), arguments);
         QVERIFY2(helper.waitForStarted(), qPrintable(helper.errorString()));
@@ -67,8 +72,9 @@ void killDuringSaves(const QStringList& arguments, const QString& folder, const 
         leftovers += removeLeftovers(folder, keep);
     }
     qInfo("%d kills at random moments of a save loop: the file held version 0 %d times and "
-          "version 1 %d times, never a mix; %d temporary files left behind",
-          kKills, found[0], found[1], leftovers);
+          "version 1 %d times, never a mix; files left behind: %s",
+          kills, found[0], found[1],
+          leftovers.isEmpty() ? "none" : qPrintable(leftovers.join(QStringLiteral(", "))));
 }
 
 bool run(const QString& program, const QStringList& arguments) {
