@@ -55,7 +55,7 @@ run_tsan() {
     local targets
     mapfile -t targets < <(filter="$regex" suite_targets "$build")
     cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" hipreader-cli
-    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/sanitize/tsan.supp" \
         ctest --test-dir "$build" --output-on-failure --timeout 3000 -R "$regex"
 }
 
