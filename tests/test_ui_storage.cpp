@@ -6,6 +6,7 @@
 #include "storage_versions.h"
 #include "test_support.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -56,10 +57,14 @@ void killDuringSaves(const QStringList& arguments, const QString& folder, const 
         QProcess helper;
         helper.start(helperPath(), arguments);
         QVERIFY2(helper.waitForStarted(), qPrintable(helper.errorString()));
-        QVERIFY2(helper.waitForReadyRead(30000),
+        // waitForReadyRead may return early without data, so wait for the line itself.
+        QDeadlineTimer deadline(30000);
+        while (!helper.canReadLine() && helper.state() == QProcess::Running &&
+               !deadline.hasExpired())
+            helper.waitForReadyRead(100);
+        QVERIFY2(helper.readAllStandardOutput().startsWith("saved"),
                  qPrintable(QStringLiteral("the helper did not save: ") +
                             helper.readAllStandardError()));
-        QVERIFY(helper.readAllStandardOutput().startsWith("saved"));
         usleep(random.bounded(1000u, 60000u));
         QVERIFY2(
             helper.state() == QProcess::Running,
