@@ -7,6 +7,7 @@
 #include "document/document_reader.h"
 #include "document/text_pager.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 
@@ -100,6 +101,13 @@ void TestDocumentText::longParagraphSplitsAtSentences() {
     // One endless word still becomes pages.
     const QString word(5000, QLatin1Char('x'));
     QCOMPARE(hip::doc::pageStarts(word, 3000), std::vector<qsizetype>({0, 3000}));
+    // A long text without a single break pages in linear time: each page searches only itself
+    // (searching back to the start of the text made it quadratic).
+    const QString endless(4 << 20, QLatin1Char('x'));
+    QElapsedTimer timer;
+    timer.start();
+    QCOMPARE(hip::doc::pageStarts(endless, 3000).size(), size_t((4 << 20) / 3000 + 1));
+    QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed()) + " ms"));
 }
 
 void TestDocumentText::lineEndsAndEncodings() {

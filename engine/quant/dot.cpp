@@ -272,8 +272,13 @@ bool dotRowAvx2(GgmlType type, const uint8_t* row, const float* x, int64_t cols,
 }
 
 bool hasAvx2() {
+    // Clang before 16 cannot ask for F16C; every x86 CPU with AVX2 has it.
+#if defined(__clang__) && __clang_major__ < 16
+    static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
     static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                                   __builtin_cpu_supports("f16c");
+#endif
     return supported;
 }
 #endif

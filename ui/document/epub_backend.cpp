@@ -44,6 +44,7 @@ hip::Result<DocumentText> EpubBackend::read(const QString& path, const ReadOptio
                                   " is protected by DRM (its chapters are encrypted)");
     auto package = readEpubPackage(*archive, name);
     HIP_TRY(package);
+    HIP_TRY(archive->refusal()); // an optional entry (nav, NCX) found the archive hostile
 
     DocumentBuilder builder;
     DocumentText& document = builder.document();
@@ -69,7 +70,7 @@ hip::Result<DocumentText> EpubBackend::read(const QString& path, const ReadOptio
         XhtmlText chapter;
         if (isXhtml(item)) {
             auto data = archive->read(item.path);
-            if (archive->wasRefused()) return data.status(); // hostile: refused as a whole
+            HIP_TRY(archive->refusal()); // hostile: refused as a whole
             if (data) {
                 chapter = xhtmlToText(*data);
                 if (!chapter.error.isEmpty())

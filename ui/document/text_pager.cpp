@@ -5,13 +5,15 @@
 namespace hip::doc {
 namespace {
 
-// The last position in (from, to] just after one of `separators`, or -1.
+// The last position in (from, to] just after one of `separators`, or -1. Searches only that
+// window, so paging a text without breaks stays linear in its length.
 qsizetype lastBreakAfter(QStringView text, qsizetype from, qsizetype to,
                          std::initializer_list<QStringView> separators) {
     qsizetype best = -1;
     for (QStringView separator : separators) {
-        const qsizetype at = text.left(to).lastIndexOf(separator);
-        if (at >= 0 && at + separator.size() > from) best = std::max(best, at + separator.size());
+        const qsizetype windowStart = std::max<qsizetype>(0, from + 1 - separator.size());
+        const qsizetype at = text.sliced(windowStart, to - windowStart).lastIndexOf(separator);
+        if (at >= 0) best = std::max(best, windowStart + at + separator.size());
     }
     return best;
 }

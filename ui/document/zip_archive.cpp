@@ -39,7 +39,7 @@ ZipArchive::ZipArchive(zip* archive, QString fileName, ArchiveLimits limits)
 ZipArchive::ZipArchive(ZipArchive&& other) noexcept
     : archive_(std::exchange(other.archive_, nullptr)), fileName_(std::move(other.fileName_)),
       limits_(other.limits_), entries_(std::move(other.entries_)), bytesRead_(other.bytesRead_),
-      refused_(other.refused_) {}
+      refusal_(std::move(other.refusal_)) {}
 
 ZipArchive& ZipArchive::operator=(ZipArchive&& other) noexcept {
     if (this != &other) {
@@ -49,7 +49,7 @@ ZipArchive& ZipArchive::operator=(ZipArchive&& other) noexcept {
         limits_ = other.limits_;
         entries_ = std::move(other.entries_);
         bytesRead_ = other.bytesRead_;
-        refused_ = other.refused_;
+        refusal_ = std::move(other.refusal_);
     }
     return *this;
 }
@@ -129,9 +129,9 @@ hip::Result<QByteArray> ZipArchive::read(const QString& name) {
             (fileName_ + QStringLiteral(" has no entry \"") + name + QStringLiteral("\""))
                 .toStdString());
     if (bytesRead_ + it->size > limits_.maxTotalBytes) {
-        refused_ = true;
-        return hostile(fileName_, QStringLiteral("its entries inflate to more than %1")
-                                      .arg(megabytes(limits_.maxTotalBytes)));
+        refusal_ = hostile(fileName_, QStringLiteral("its entries inflate to more than %1")
+                                          .arg(megabytes(limits_.maxTotalBytes)));
+        return refusal_;
     }
     zip_file_t* file = zip_fopen_index(archive_, it->index, 0);
     if (!file)
@@ -162,9 +162,9 @@ hip::Result<QByteArray> ZipArchive::read(const QString& name) {
     }
     zip_fclose(file);
     if (filled > it->size) {
-        refused_ = true;
-        return hostile(fileName_,
-                       QStringLiteral("entry \"%1\" holds more than its declared size").arg(name));
+        refusal_ = hostile(
+            fileName_, QStringLiteral("entry \"%1\" holds more than its declared size").arg(name));
+        return refusal_;
     }
     data.truncate(filled);
     bytesRead_ += filled;

@@ -30,9 +30,10 @@ public:
     // The inflated bytes of an entry; never more than its declared size, and never more than
     // the archive's total budget over all reads.
     hip::Result<QByteArray> read(const QString& name);
-    // Whether a read found the archive hostile (beyond its budget, an entry lying about its
-    // size): the whole archive is then refused, not just the entry.
-    bool wasRefused() const { return refused_; }
+    // Why a read found the archive hostile (beyond its budget, an entry lying about its size),
+    // ok while none has: the whole archive is then refused, not just the entry, whichever read
+    // found it (a failed read of an optional entry must not let the others go on).
+    const hip::Status& refusal() const { return refusal_; }
 
 private:
     struct Entry {
@@ -47,7 +48,7 @@ private:
     ArchiveLimits limits_;
     QHash<QString, Entry> entries_;
     int64_t bytesRead_ = 0;
-    bool refused_ = false;
+    hip::Status refusal_;
 };
 
 } // namespace hip::doc

@@ -21,6 +21,12 @@ hip::Status error(hip::ErrorCode code, const QString& message) {
     return hip::makeError(code, message.toStdString());
 }
 
+hip::Status notSaved(const QString& path, const QString& reason) {
+    return error(hip::ErrorCode::Internal,
+                 tr("The chat could not be saved to %1: %2. The chat saved before is unchanged.")
+                     .arg(path, reason));
+}
+
 QJsonObject toJson(const ChatSource& s) {
     return {{"page", s.page},
             {"label", s.label},
@@ -80,37 +86,22 @@ QString ChatStore::pathFor(const QString& documentKey) const {
     return folder_ + QLatin1Char('/') + documentKey + QStringLiteral(".json");
 }
 
-hip::Result<SavedChat> ChatStore::load(const QString& documentKey) const {
-    const QString path = pathFor(documentKey);
-    QFile file(path);
-    if (!file.exists()) return SavedChat{};
-    if (!file.open(QIODevice::ReadOnly))
-        return error(hip::ErrorCode::NotFound,
-                     tr("The saved chat %1 cannot be read: %2").arg(path, file.errorString()));
+hip::Result<SavedChat> ChatStore::parse(const QByteArray& bytes) {
     QJsonParseError parse;
-    const QJsonDocument json = QJsonDocument::fromJson(file.readAll(), &parse);
-    file.close();
+    const QJsonDocument json = QJsonDocument::fromJson(bytes, &parse);
     const QJsonObject root = json.object();
-    QString problem;
     if (parse.error != QJsonParseError::NoError)
-        problem = tr("it is damaged (%1 at byte %2)").arg(parse.errorString()).arg(parse.offset);
-    else if (root.value("format").toString() != QLatin1String(kFormatName))
-        problem = tr("it is not a HiP Reader chat");
-    else if (root.value("version").toInt() > kFormatVersion)
-        problem = tr("it was written by a newer HiP Reader (format version %1; this one reads "
-                     "up to %2)")
-                      .arg(root.value("version").toInt())
-                      .arg(kFormatVersion);
-    if (!problem.isEmpty()) {
-        // Set aside, so that saving the new chat cannot destroy what a person may still want.
-        const QString aside =
-            path + QStringLiteral(".unreadable-") +
-            QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        QFile::rename(path, aside);
+        return error(
+            hip::ErrorCode::InvalidFile,
+            tr("it is damaged (%1 at byte %2)").arg(parse.errorString()).arg(parse.offset));
+    if (root.value("format").toString() != QLatin1String(kFormatName))
+        return error(hip::ErrorCode::InvalidFile, tr("it is not a HiP Reader chat"));
+    if (root.value("version").toInt() > kFormatVersion)
         return error(hip::ErrorCode::InvalidFile,
-                     tr("The saved chat could not be restored because %1. It was kept as %2.")
-                         .arg(problem, aside));
-    }
+                     tr("it was written by a newer HiP Reader (format version %1; this one reads "
+                        "up to %2)")
+                         .arg(root.value("version").toInt())
+                         .arg(kFormatVersion));
 
     SavedChat chat;
     const QJsonObject document = root.value("document").toObject();
@@ -118,6 +109,28 @@ hip::Result<SavedChat> ChatStore::load(const QString& documentKey) const {
     chat.documentTitle = document.value("title").toString();
     for (const QJsonValue& value : root.value("messages").toArray())
         if (auto message = messageFromJson(value.toObject())) chat.messages.push_back(*message);
+    return chat;
+}
+
+hip::Result<SavedChat> ChatStore::load(const QString& documentKey) const {
+    const QString path = pathFor(documentKey);
+    QFile file(path);
+    if (!file.exists()) return SavedChat{};
+    if (!file.open(QIODevice::ReadOnly))
+        return error(hip::ErrorCode::NotFound,
+                     tr("The saved chat %1 cannot be read: %2").arg(path, file.errorString()));
+    auto chat = parse(file.readAll());
+    file.close();
+    if (!chat) {
+        // Set aside, so that saving the new chat cannot destroy what a person may still want.
+        const QString aside =
+            path + QStringLiteral(".unreadable-") +
+            QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        QFile::rename(path, aside);
+        return error(hip::ErrorCode::InvalidFile,
+                     tr("The saved chat could not be restored because %1. It was kept as %2.")
+                         .arg(QString::fromStdString(chat.message()), aside));
+    }
     return chat;
 }
 
@@ -134,12 +147,19 @@ hip::Status ChatStore::save(const QString& documentKey, const SavedChat& chat) c
         {"document", QJsonObject{{"path", chat.documentPath}, {"title", chat.documentTitle}}},
         {"messages", messages}};
 
+    const QByteArray bytes = QJsonDocument(root).toJson(QJsonDocument::Indented);
     QSaveFile file(pathFor(documentKey));
-    if (!file.open(QIODevice::WriteOnly) ||
-        file.write(QJsonDocument(root).toJson(QJsonDocument::Indented)) < 0 || !file.commit())
-        return error(
-            hip::ErrorCode::Internal,
-            tr("The chat could not be saved to %1: %2").arg(file.fileName(), file.errorString()));
+    if (!file.open(QIODevice::WriteOnly)) return notSaved(file.fileName(), file.errorString());
+    // A full disk or a file size limit can end a write early without an error: a short write
+    // must not be committed over the previous chat.
+    const qint64 written = file.write(bytes);
+    if (written != bytes.size())
+        return notSaved(file.fileName(),
+                        written < 0 ? file.errorString()
+                                    : tr("only %1 of %2 bytes could be written (is the disk full?)")
+                                          .arg(written)
+                                          .arg(bytes.size()));
+    if (!file.commit()) return notSaved(file.fileName(), file.errorString());
     return hip::Status::ok();
 }
 

@@ -8,6 +8,7 @@
 
 #include <hip/status.h>
 
+#include <QByteArray>
 #include <QString>
 
 #include <vector>
@@ -36,6 +37,9 @@ public:
     // says where, so nothing saved is lost.
     hip::Result<SavedChat> load(const QString& documentKey) const;
     hip::Status save(const QString& documentKey, const SavedChat& chat) const;
+    // A saved chat from its file's bytes; the error says what is wrong with them (damaged, not a
+    // chat, a newer format).
+    static hip::Result<SavedChat> parse(const QByteArray& bytes);
 
     // The key of a document file: the hex SHA-256 of its bytes.
     static hip::Result<QString> documentKey(const QString& documentPath);

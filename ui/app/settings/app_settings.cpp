@@ -1,6 +1,9 @@
 #include "settings/app_settings.h"
 
+#include <QCoreApplication>
+#include <QFile>
 #include <QFileInfo>
+#include <QTemporaryFile>
 
 #include <algorithm>
 
@@ -214,8 +217,92 @@ void AppSettings::setWindowState(const QByteArray& state) {
     settings_->setValue(kState, state);
 }
 
+namespace {
+
+// A value as an INI file gives it back (numbers and booleans come back as strings).
+QByteArray asWritten(const QVariant& value) {
+    if (value.typeId() == QMetaType::QStringList)
+        return value.toStringList().join(QChar(0x1f)).toUtf8();
+    return value.toByteArray();
+}
+
+// Whether the file `settings` wrote holds every key and value it has, read through a copy (a
+// second QSettings on the same file would share the first one's cache).
+bool fileHoldsEverything(const QSettings& settings) {
+    QTemporaryFile copy;
+    QFile file(settings.fileName());
+    if (!copy.open() || !file.open(QIODevice::ReadOnly) ||
+        copy.write(file.readAll()) != file.size())
+        return false;
+    copy.close();
+    const QSettings written(copy.fileName(), QSettings::IniFormat);
+    const QStringList keys = settings.allKeys();
+    if (written.allKeys().size() != keys.size()) return false;
+    return std::all_of(keys.begin(), keys.end(), [&](const QString& key) {
+        return asWritten(written.value(key)) == asWritten(settings.value(key));
+    });
+}
+
+} // namespace
+
 void AppSettings::sync() {
+    incompleteWrite_.clear();
+    QFile file(settings_->fileName());
+    const bool existed = file.open(QIODevice::ReadOnly);
+    const QByteArray before = existed ? file.readAll() : QByteArray();
+    file.close();
     settings_->sync();
+    if (settings_->status() != QSettings::NoError || fileHoldsEverything(*settings_)) return;
+
+    // Qt commits an INI file cut short by a full disk and reports no error. Put the previous file
+    // back in place (rewriting it needs no more room than the cut file took), and mark every value
+    // unsaved so the next sync writes them again.
+    incompleteWrite_ = QCoreApplication::translate("AppSettings", "the disk is full");
+    if (existed) {
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+            file.write(before) != before.size() || !file.flush())
+            incompleteWrite_ = QCoreApplication::translate(
+                "AppSettings", "the disk is full, and the file saved before could not be "
+                               "restored either");
+        file.close();
+    } else {
+        file.remove();
+    }
+    for (const QString& key : settings_->allKeys())
+        settings_->setValue(key, settings_->value(key));
+}
+
+hip::Status AppSettings::saveStatus() const {
+    const QString file = settings_->fileName();
+    if (!incompleteWrite_.isEmpty())
+        return hip::makeError(hip::ErrorCode::Internal,
+                              QCoreApplication::translate("AppSettings",
+                                                          "The settings could not be saved to "
+                                                          "%1: %2. The settings in use are kept "
+                                                          "and will be saved again.")
+                                  .arg(file, incompleteWrite_)
+                                  .toStdString());
+    switch (settings_->status()) {
+    case QSettings::NoError:
+        return hip::Status::ok();
+    case QSettings::AccessError:
+        return hip::makeError(
+            hip::ErrorCode::Internal,
+            QCoreApplication::translate("AppSettings",
+                                        "The settings could not be saved to %1: the folder is "
+                                        "read-only or the disk is full. The settings saved "
+                                        "before are unchanged.")
+                .arg(file)
+                .toStdString());
+    case QSettings::FormatError:
+        break;
+    }
+    return hip::makeError(hip::ErrorCode::InvalidFile,
+                          QCoreApplication::translate("AppSettings",
+                                                      "The settings file %1 is damaged; the "
+                                                      "defaults are used instead.")
+                              .arg(file)
+                              .toStdString());
 }
 
 } // namespace hip::ui

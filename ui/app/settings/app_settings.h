@@ -5,6 +5,7 @@
 
 #include <hip/engine.h>
 #include <hip/generation.h>
+#include <hip/status.h>
 
 #include <QByteArray>
 #include <QSettings>
@@ -79,10 +80,16 @@ public:
     QByteArray windowState() const;
     void setWindowState(const QByteArray& state);
 
+    // Writes the settings file. A file cut short (full disk) is replaced by the one saved before,
+    // and the settings in memory stay as they are, to be saved by the next sync.
     void sync();
+    // Whether the last sync() wrote the settings file; when not, a message a person can act on
+    // (the settings in memory and the file as it was are both kept).
+    hip::Status saveStatus() const;
 
 private:
     std::unique_ptr<QSettings> settings_;
+    QString incompleteWrite_; // set by sync() when the file it wrote was cut short
 };
 
 } // namespace hip::ui
