@@ -9,6 +9,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -33,13 +34,20 @@ QString helperPath() {
 
 // Files in `folder` other than `keep` and QSettings' lock file, removed. Qt writes the new file
 // as an unnamed temporary (O_TMPFILE), links it under a temporary name and renames that over
-// the old one: only a kill between the link and the rename leaves a file behind.
+// the old one: only a kill between the link and the rename leaves a file behind. A kill between
+// creating the lock file and writing its owner leaves it empty, which QLockFile takes as held for
+// 30 s (docs/ROBUSTNESS.md, open): the killed helper owned it, so it goes too, uncounted.
 QStringList removeLeftovers(const QString& folder, const QString& keep) {
     QStringList removed;
-    for (const QString& name : QDir(folder).entryList(QDir::Files | QDir::Hidden))
-        if (name != keep && name != keep + QStringLiteral(".lock") &&
-            QFile::remove(folder + QLatin1Char('/') + name))
+    const QString lock = keep + QStringLiteral(".lock");
+    for (const QString& name : QDir(folder).entryList(QDir::Files | QDir::Hidden)) {
+        const QString path = folder + QLatin1Char('/') + name;
+        if (name == lock) {
+            if (QFileInfo(path).size() == 0) QFile::remove(path);
+        } else if (name != keep && QFile::remove(path)) {
             removed << name;
+        }
+    }
     return removed;
 }
 

@@ -162,7 +162,11 @@ struct Setup {
     std::unique_ptr<hip::Engine> engine;
 };
 
-std::optional<Setup> setUp(Arguments& args, int64_t contextTokens) {
+// Evaluations that capture real queries and keys (recall, locality) read them from the CPU
+// backend's cache, so they load on the CPU unless --device says otherwise.
+enum class Captures { No, Yes };
+
+std::optional<Setup> setUp(Arguments& args, int64_t contextTokens, Captures captures) {
     auto hipConfig = attentionConfig(args, "hip-3k");
     if (!hipConfig) return std::nullopt;
     if (hipConfig->mode == hip::AttentionConfig::Mode::Dense) {
@@ -174,6 +178,7 @@ std::optional<Setup> setUp(Arguments& args, int64_t contextTokens) {
     if (!load) return std::nullopt;
     load->attention = hip::AttentionConfig{};
     if (!args.has("context")) load->contextTokens = contextTokens;
+    if (captures == Captures::Yes && !args.has("device")) load->device = hip::Device::Cpu;
     auto engine = loadEngine(*load);
     if (!engine) return std::nullopt;
     return Setup{*hipConfig, std::move(engine)};
@@ -201,7 +206,7 @@ int evalRecall(Arguments& args) {
     auto text = readText(args);
     if (!text) return 1;
     options.text = std::move(*text);
-    auto setup = setUp(args, options.contextTokens);
+    auto setup = setUp(args, options.contextTokens, Captures::Yes);
     if (!setup) return 1;
     options.attention = setup->hip;
 
@@ -250,7 +255,8 @@ int evalPerplexity(Arguments& args) {
     auto text = readText(args);
     if (!text) return 1;
     options.text = std::move(*text);
-    auto setup = setUp(args, *std::max_element(options.lengths.begin(), options.lengths.end()));
+    auto setup = setUp(args, *std::max_element(options.lengths.begin(), options.lengths.end()),
+                       Captures::No);
     if (!setup) return 1;
     options.attention = setup->hip;
 
@@ -303,7 +309,7 @@ int evalPasskey(Arguments& args) {
     if (!args.error().empty()) return fail(args.error());
     // Prompts land within a few tokens of their target; the answer needs a few more.
     const int64_t longest = *std::max_element(options.lengths.begin(), options.lengths.end());
-    auto setup = setUp(args, longest + 64);
+    auto setup = setUp(args, longest + 64, Captures::No);
     if (!setup) return 1;
     options.attention = setup->hip;
 
@@ -348,7 +354,7 @@ int evalLocality(Arguments& args) {
     auto text = readText(args);
     if (!text) return 1;
     options.text = std::move(*text);
-    auto setup = setUp(args, options.contextTokens);
+    auto setup = setUp(args, options.contextTokens, Captures::Yes);
     if (!setup) return 1;
 
     const auto start = Clock::now();
