@@ -661,6 +661,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings_.setWindowGeometry(saveGeometry());
     settings_.setWindowState(saveState());
     settings_.sync();
+    // The window closes either way; the person learns that the settings file kept the old ones.
+    if (const hip::Status saved = settings_.saveStatus(); !saved)
+        QMessageBox::warning(this, tr("Settings not saved"),
+                             QString::fromStdString(saved.message()));
     event->accept();
 }
 

@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -256,6 +257,9 @@ void SettingsDialog::apply() {
     options.maxTokens = maxTokens_->value();
     settings_.setGenerateOptions(options);
     settings_.sync();
+    if (const hip::Status saved = settings_.saveStatus(); !saved)
+        QMessageBox::warning(this, tr("Settings not saved"),
+                             QString::fromStdString(saved.message()));
     modelChanged_ = before != loadedWith();
 }
 
