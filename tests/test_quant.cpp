@@ -389,6 +389,40 @@ private slots:
         }
     }
 
+    // Every fp16 bit pattern as a block scale of the default model's formats: the dot kernels'
+    // scale conversion gives what halfToFloat gives (x picks out one quant, so the product is
+    // exact: Q8_0 gives d * 1, Q4_1 gives d * 1 + m with m = d; an infinite scale times the zero
+    // quants gives NaN, as the dequantized row does).
+    void dotRowDecodesEveryHalfScale() {
+        std::vector<float> x(32, 0.0f);
+        x[0] = 1.0f;
+        uint8_t q8[34] = {}, q41[20] = {};
+        q8[2] = 1;
+        q41[4] = 1;
+        for (uint32_t bits = 0; bits <= 0xFFFFu; ++bits) {
+            const auto h = static_cast<uint16_t>(bits);
+            std::memcpy(q8, &h, 2);
+            std::memcpy(q41, &h, 2);
+            std::memcpy(q41 + 2, &h, 2);
+            const float d = halfToFloat(h);
+            const float gotQ8 = dotRow(GgmlType::Q8_0, q8, x.data(), 32);
+            const float gotQ41 = dotRow(GgmlType::Q4_1, q41, x.data(), 32);
+            if (!std::isfinite(d)) {
+                QVERIFY2(std::isnan(gotQ8) && std::isnan(gotQ41),
+                         qPrintable(QString::number(bits, 16)));
+                continue;
+            }
+            QVERIFY2(gotQ8 == d, qPrintable(QString("Q8_0 scale 0x%1: %2, expected %3")
+                                                .arg(bits, 4, 16, QChar('0'))
+                                                .arg(double(gotQ8))
+                                                .arg(double(d))));
+            QVERIFY2(gotQ41 == d + d, qPrintable(QString("Q4_1 scale 0x%1: %2, expected %3")
+                                                     .arg(bits, 4, 16, QChar('0'))
+                                                     .arg(double(gotQ41))
+                                                     .arg(double(d + d))));
+        }
+    }
+
     void roundTripWithinBounds_data() {
         QTest::addColumn<int>("bound");
         for (size_t i = 0; i < std::size(kErrorBounds); ++i)

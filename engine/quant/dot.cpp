@@ -30,6 +30,14 @@ float plainDot(const float* a, const float* b, int64_t n) {
 #ifdef HIP_QUANT_AVX2
 #define HIP_AVX2 __attribute__((target("avx2,fma,f16c")))
 
+// The fp16 block scale at p, converted by F16C: exact, as halfAt, but inline (a call per block
+// made the kernels spill their accumulators and cost a quarter of decode time).
+HIP_AVX2 float scaleAt(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return _cvtsh_ss(h);
+}
+
 HIP_AVX2 float horizontalSum(__m256 v) {
     const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
@@ -91,14 +99,9 @@ HIP_AVX2 float dotQ8_0(const uint8_t* src, const float* x, int64_t blocks) {
         qx = _mm256_fmadd_ps(signedBytes(_mm_unpackhi_epi64(lo, lo)), _mm256_loadu_ps(x + 8), qx);
         qx = _mm256_fmadd_ps(signedBytes(hi), _mm256_loadu_ps(x + 16), qx);
         qx = _mm256_fmadd_ps(signedBytes(_mm_unpackhi_epi64(hi, hi)), _mm256_loadu_ps(x + 24), qx);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(src)), qx, acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(scaleAt(src)), qx, acc);
     }
     return horizontalSum(acc);
-}
-
-// Eight bytes from memory as eight 32-bit lanes.
-HIP_AVX2 __m256i widenBytes(const uint8_t* p) {
-    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
 // The low and high nibbles of 16 bytes: elements 0..15 and 16..31 of a 32-element block.
@@ -146,9 +149,10 @@ HIP_AVX2 float dotNibbleBlocks(const uint8_t* src, const float* x, int64_t block
         }
         const Partial low = dot16(n.low, x), high = dot16(n.high, x + 16);
         const __m256 qx = _mm256_add_ps(low.qx, high.qx), xs = _mm256_add_ps(low.x, high.x);
-        const __m256 d = _mm256_set1_ps(halfAt(src));
+        const __m256 d = _mm256_set1_ps(scaleAt(src));
         if constexpr (withMin)
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(src + 2)), xs, _mm256_fmadd_ps(d, qx, acc));
+            acc =
+                _mm256_fmadd_ps(_mm256_set1_ps(scaleAt(src + 2)), xs, _mm256_fmadd_ps(d, qx, acc));
         else
             acc = _mm256_fmadd_ps(d, _mm256_fmadd_ps(_mm256_set1_ps(-kBias), xs, qx), acc);
     }
@@ -162,7 +166,7 @@ template <bool fiveBit> HIP_AVX2 float dotK(const uint8_t* src, const float* x, 
     constexpr int kBytes = fiveBit ? 176 : 144;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b, src += kBytes) {
-        const KScales k = unpackKScales(src + 4, halfAt(src), halfAt(src + 2));
+        const KScales k = unpackKScales(src + 4, scaleAt(src), scaleAt(src + 2));
         const uint8_t* qs = src + (fiveBit ? 48 : 16);
         __m128i qh[2] = {};
         if constexpr (fiveBit)
@@ -188,39 +192,46 @@ template <bool fiveBit> HIP_AVX2 float dotK(const uint8_t* src, const float* x, 
     return horizontalSum(acc);
 }
 
-// ql[128], qh[64], scales[16] (int8), d (last); quants carry a +32 bias. Eight elements l..l+7 of
-// each quarter of a half come from the same eight ql, ql + 32 and qh bytes.
+// Sixteen signed bytes (one Q6_K sub-block) times x[0..15], summed per lane.
+HIP_AVX2 __m256 dotSigned16(__m128i q, const float* x) {
+    return _mm256_fmadd_ps(signedBytes(_mm_unpackhi_epi64(q, q)), _mm256_loadu_ps(x + 8),
+                           _mm256_mul_ps(signedBytes(q), _mm256_loadu_ps(x)));
+}
+
+// ql[128], qh[64], scales[16] (int8), d (last); quants carry a +32 bias. In each half, quarter r
+// (32 elements, sub-blocks 2r and 2r + 1) takes its low four bits from ql (r = 0, 1: low nibbles
+// of ql[0..31], ql[32..63]; r = 2, 3: their high nibbles) and its top two from bits 2r, 2r + 1
+// of qh[0..31]. The quants are assembled 32 at a time in bytes.
 HIP_AVX2 float dotQ6_K(const uint8_t* src, const float* x, int64_t blocks) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
+    const __m256i bias = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
-    const __m256i low4 = _mm256_set1_epi32(0xF), two = _mm256_set1_epi32(3);
-    const __m256i bias = _mm256_set1_epi32(32);
     for (int64_t b = 0; b < blocks; ++b, src += 210) {
-        const float d = halfAt(src + 208);
+        const float d = scaleAt(src + 208);
         const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
         for (int half = 0; half < 2; ++half, x += 128) {
-            const uint8_t* ql = src + 64 * half;
-            const uint8_t* qh = src + 128 + 32 * half;
-            for (int l = 0; l < 32; l += 8) {
-                const __m256i a = widenBytes(ql + l), c = widenBytes(ql + l + 32);
-                const __m256i h = widenBytes(qh + l);
-                const __m256i q[4] = {
-                    _mm256_or_si256(_mm256_and_si256(a, low4),
-                                    _mm256_slli_epi32(_mm256_and_si256(h, two), 4)),
-                    _mm256_or_si256(
-                        _mm256_and_si256(c, low4),
-                        _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 2), two), 4)),
-                    _mm256_or_si256(
-                        _mm256_srli_epi32(a, 4),
-                        _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 4), two), 4)),
-                    _mm256_or_si256(_mm256_srli_epi32(c, 4),
-                                    _mm256_slli_epi32(_mm256_srli_epi32(h, 6), 4))};
-                const int is = l / 16;
-                for (int r = 0; r < 4; ++r) {
-                    const __m256 qf = _mm256_cvtepi32_ps(_mm256_sub_epi32(q[r], bias));
-                    const float scale = d * static_cast<float>(scales[8 * half + is + 2 * r]);
-                    acc = _mm256_fmadd_ps(_mm256_set1_ps(scale),
-                                          _mm256_mul_ps(qf, _mm256_loadu_ps(x + l + 32 * r)), acc);
-                }
+            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 64 * half));
+            const __m256i c =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 64 * half + 32));
+            const __m256i h =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 128 + 32 * half));
+            const __m256i q[4] = {_mm256_or_si256(_mm256_and_si256(a, low4),
+                                                  _mm256_and_si256(_mm256_slli_epi16(h, 4), top2)),
+                                  _mm256_or_si256(_mm256_and_si256(c, low4),
+                                                  _mm256_and_si256(_mm256_slli_epi16(h, 2), top2)),
+                                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4),
+                                                  _mm256_and_si256(h, top2)),
+                                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4),
+                                                  _mm256_and_si256(_mm256_srli_epi16(h, 2), top2))};
+            for (int r = 0; r < 4; ++r) {
+                const __m256i centred = _mm256_sub_epi8(q[r], bias);
+                const float* xr = x + 32 * r;
+                const int8_t* sc = scales + 8 * half + 2 * r;
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * static_cast<float>(sc[0])),
+                                      dotSigned16(_mm256_castsi256_si128(centred), xr), acc);
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * static_cast<float>(sc[1])),
+                                      dotSigned16(_mm256_extracti128_si256(centred, 1), xr + 16),
+                                      acc);
             }
         }
     }
