@@ -245,6 +245,7 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
 
     // Stage by stage from the CPU's input.
     int32_t scored = 0, scoreMismatches = 0, differences = 0;
+    std::vector<bool> metTie(size_t(blocks), false); // a stage's selection of the block met a tie
     for (size_t s = 0; s < config.stages.size(); ++s) {
         input.write(cpuInputs);
         const hip::kernels::HipPruningStage stage =
@@ -280,6 +281,7 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
                     if (starts(expected)) cpuKeptChunks.push_back(chunk);
                 }
                 bool onlyTies = true;
+                metTie[size_t(b)] = true;
                 differences +=
                     differencesWithinTies(chunkInput, cpuScores, cpuKeptChunks, gpuKept, onlyTies);
                 QVERIFY2(onlyTies,
@@ -316,11 +318,16 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
         std::vector<ChunkList> stageInputs;
         const attn::BlockMask cpu = attn::estimateMask(context, cpuBlocks[size_t(b)], stageInputs);
         const int64_t end = attn::candidateEnd(config, cpuBlocks[size_t(b)].lastPosition());
-        if (attn::mergeRanges(gpuMasks[size_t(b)], end) == cpu.heads[0]) ++equal;
+        const ChunkList gpu = attn::mergeRanges(gpuMasks[size_t(b)], end);
+        if (gpu == cpu.heads[0]) ++equal;
+        // A mask may differ only where a stage's selection of its block met a tie.
+        QVERIFY2(gpu == cpu.heads[0] || metTie[size_t(b)],
+                 qPrintable(QString("block %1: GPU %2, CPU %3")
+                                .arg(b)
+                                .arg(QString::fromStdString(describe(gpu)))
+                                .arg(QString::fromStdString(describe(cpu.heads[0])))));
     }
     qInfo("%d of %d block masks equal the CPU's", equal, blocks);
-    // Masks may differ only where a stage's selection met a tie.
-    if (differences == 0) QCOMPARE(equal, blocks);
 }
 
 // Decode steps with a device step counter: a stage runs at the steps its refresh schedule names

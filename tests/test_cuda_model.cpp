@@ -68,6 +68,26 @@ Comparison compare(const std::vector<float>& gpu, const std::vector<float>& cpu,
     return c;
 }
 
+// The same tokens through the CPU reference and the CUDA backend, each loaded with `options`:
+// the logits of every token (the first `prefill` in one call), compared.
+hip::Result<Comparison> compareBackends(hip::LoadOptions options,
+                                        const std::vector<int32_t>& tokens, size_t prefill) {
+    std::vector<float> logits[2];
+    int64_t vocab = 0;
+    for (int gpu = 0; gpu < 2; ++gpu) {
+        options.device = gpu ? hip::Device::Cuda : hip::Device::Cpu;
+        auto engine = hip::Engine::load(options);
+        HIP_TRY(engine);
+        if ((*engine)->device() != options.device)
+            return hip::makeError(hip::ErrorCode::Internal, "the engine ran on another device");
+        vocab = (*engine)->info().vocabSize;
+        auto result = logitsOf(**engine, tokens, prefill);
+        HIP_TRY(result);
+        logits[gpu] = std::move(*result);
+    }
+    return compare(logits[1], logits[0], vocab);
+}
+
 } // namespace
 
 class TestCudaModel : public QObject {
@@ -100,18 +120,9 @@ void TestCudaModel::tinyModelsMatchCpu() {
     const std::filesystem::path path = hiptest::dataDir() / file.toStdString();
     const std::vector<int32_t> tokens = {1,  79,  217, 32, 70, 103, 101, 291, 256, 293, 318, 27,
                                          48, 278, 27,  55, 60, 292, 117, 86,  56,  148, 189, 256};
-    std::vector<float> logits[2];
-    int64_t vocab = 0;
-    for (int gpu = 0; gpu < 2; ++gpu) {
-        auto engine =
-            hip::Engine::load(optionsFor(path, gpu ? hip::Device::Cuda : hip::Device::Cpu, 128));
-        QVERIFY2(engine.isOk(), engine.message().c_str());
-        vocab = (*engine)->info().vocabSize;
-        auto result = logitsOf(**engine, tokens, 16);
-        QVERIFY2(result.isOk(), result.message().c_str());
-        logits[gpu] = std::move(*result);
-    }
-    const Comparison c = compare(logits[1], logits[0], vocab);
+    auto compared = compareBackends(optionsFor(path, hip::Device::Cpu, 128), tokens, 16);
+    QVERIFY2(compared.isOk(), compared.message().c_str());
+    const Comparison c = *compared;
     qInfo("%s: relative error %.2e, largest difference %.2e, %d argmax mismatches",
           qPrintable(file), c.relative, c.largest, c.argmaxMismatches);
     // Decode products quantize x to int8 per 32 values on the GPU (as llama.cpp does); through a
@@ -245,21 +256,11 @@ void TestCudaModel::hipMatchesCpuOnTinyModel() {
     std::vector<int32_t> tokens(1100);
     for (int32_t& t : tokens)
         t = int32_t(random() % 250) + 2;
-    std::vector<float> logits[2];
-    int64_t vocab = 0;
-    for (int gpu = 0; gpu < 2; ++gpu) {
-        hip::LoadOptions options =
-            optionsFor(path, gpu ? hip::Device::Cuda : hip::Device::Cpu, 1200);
-        options.attention = config;
-        auto engine = hip::Engine::load(options);
-        QVERIFY2(engine.isOk(), engine.message().c_str());
-        QVERIFY((*engine)->memory().device.find(gpu ? "CUDA" : "CPU") != std::string::npos);
-        vocab = (*engine)->info().vocabSize;
-        auto result = logitsOf(**engine, tokens, tokens.size() - 24);
-        QVERIFY2(result.isOk(), result.message().c_str());
-        logits[gpu] = std::move(*result);
-    }
-    const Comparison c = compare(logits[1], logits[0], vocab);
+    hip::LoadOptions options = optionsFor(path, hip::Device::Cpu, 1200);
+    options.attention = config;
+    auto compared = compareBackends(options, tokens, tokens.size() - 24);
+    QVERIFY2(compared.isOk(), compared.message().c_str());
+    const Comparison c = *compared;
     qInfo("HiP, tiny model, %zu tokens: relative error %.2e, largest difference %.2e, %d of %zu "
           "argmax differ",
           tokens.size(), c.relative, c.largest, c.argmaxMismatches, tokens.size());
