@@ -43,6 +43,11 @@ struct HipPruningStage {
     HipChunkLists output;      // the next stage's input, or the mask after the last stage
     float* scores = nullptr;   // scratch: input.capacity per query block
     HipRefresh refresh;
+    // Prefill: the layer's keys unrotated (hipUnrotateKeys: fp16,
+    // [kvHead][unrotatedRows][headDim]), which scoring multiplies on tensor cores. Null (decode):
+    // keys are read from the cache and rotated one by one.
+    const void* unrotatedKeys = nullptr;
+    int64_t unrotatedRows = 0;
 };
 
 // Stage 1's input per query block: chunks of `chunkSize` over [sinks, candidate end), the
@@ -55,6 +60,11 @@ cudaError_t hipInitialChunks(const HipQueries& queries, const HipWindow& window,
 // (ties to the earlier chunk) in position order, and writes them, cut for the next stage, to
 // output. Input lists of at most kHipMaxStageChunks chunks; output.capacity must hold the pieces.
 cudaError_t hipPruneStage(const HipPruningStage& stage, cudaStream_t stream);
+
+// Writes the keys of positions [0, positions) of every KV head of `kv` rotated back to position 0,
+// in fp16, to out[kvHead][outRows][headDim]: prefill's scoring reads them (HipPruningStage).
+cudaError_t hipUnrotateKeys(const KvLayer& kv, const RopeTables& rope, int64_t positions, void* out,
+                            int64_t outRows, cudaStream_t stream);
 
 // Readies the kernels for keys of `type` and `headDim` (their shared-memory opt-ins), which must
 // happen before a launch is captured into a graph.

@@ -7,6 +7,7 @@
 #     build           configure and build (incremental while the machine stays warm)
 #     model           assemble the default model from carried parts (.device/model.part.*)
 #     test-gpu        the CUDA suites (test_cuda_kernels, test_cuda_sampling, test_cuda_model)
+#     test-16k        the default model with hip-3k, GPU against CPU at 16K tokens (minutes)
 #     test-all        every suite (ctest)
 #     bench-kernels   hipreader-cli bench kernels
 #     sdpa            PyTorch SDPA flash/cuDNN on the same shapes (scripts/bench_sdpa.py)
@@ -115,13 +116,20 @@ phase_test-gpu() {
     run_suite test_cuda_sampling
     run_suite test_cuda_hip_mask
     run_suite test_cuda_hip_attention
-    if [ -f $default_model ]; then
-        run_suite test_cuda_model
+    if [ -f $default_model ]; then # the long comparison at 16K tokens has its own phase
+        run_suite test_cuda_model $($build/bin/test_cuda_model -functions | sed 's/()//' |
+            grep -v defaultModelHipMatchesCpuAt16K)
     else # the suite minus the default-model tests
         run_suite test_cuda_model tinyModelsMatchCpu hipMatchesCpuOnTinyModel \
             memoryReportComesFromTheDevice hipTreeIsRefusedOrFallsBack tooLargeContextIsAnError \
             gpuMemoryBudgetIsEnforced cancelAtAnyMomentKeepsSessionUsable
     fi
+}
+
+# The default model with hip-3k on the GPU against the CPU at 16K tokens: minutes of CPU work,
+# past Qt Test's 5-minute default limit per function.
+phase_test-16k() {
+    QTEST_FUNCTION_TIMEOUT=900000 run_suite test_cuda_model defaultModelHipMatchesCpuAt16K
 }
 
 phase_test-all() {

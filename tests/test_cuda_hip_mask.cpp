@@ -10,6 +10,7 @@
 #include "attention/hip_mask.h"
 #include "attention/rope.h"
 #include "kernels/hip_mask.h"
+#include "quant/dequantize.h"
 
 #include <algorithm>
 #include <bit>
@@ -47,7 +48,8 @@ AttentionConfig smallConfig() {
     return c;
 }
 
-// Random keys in a CPU store, the same keys in a paged GPU layer.
+// Random keys in a CPU store, the same keys in a paged GPU layer (rotated at their positions) and
+// unrotated again for prefill's scoring.
 struct Inputs {
     Inputs(const MaskCase& c, const AttentionConfig& config, int64_t tokens, std::mt19937& random)
         : store(c.layer + 1, c.kvHeads, c.headDim, tokens),
@@ -59,12 +61,18 @@ struct Inputs {
         rope.prepare(ropePositions);
         gpu = std::make_unique<DeviceKvLayer>(store, c.layer, params.rope, c.kvType, ropePositions,
                                               random);
+        const hip::kernels::KvLayer& layer = gpu->view();
+        unrotated = std::make_unique<DeviceArray<uint16_t>>(
+            size_t(layer.kvHeads) * size_t(layer.capacity) * size_t(layer.headDim));
+        QTEST_ASSERT(hip::kernels::hipUnrotateKeys(layer, gpu->rope(), tokens, unrotated->data(),
+                                                   layer.capacity, nullptr) == cudaSuccess);
     }
 
     hip::kv::PagedKvStore store;
     hip::backend::AttentionParams params;
     attn::Rope rope;
     std::unique_ptr<DeviceKvLayer> gpu;
+    std::unique_ptr<DeviceArray<uint16_t>> unrotated; // fp16, as prefill's scoring reads them
 };
 
 // Chunk lists of `blocks` query blocks on the device.
@@ -159,11 +167,10 @@ hip::kernels::HipQueries deviceQueries(const DeviceArray<float>& q, const Inputs
     return queries;
 }
 
-hip::kernels::HipPruningStage stageFor(const Inputs& in, const AttentionConfig& config,
-                                       int32_t layer, size_t s,
-                                       const hip::kernels::HipQueries& queries,
-                                       const hip::kernels::HipChunkLists& input,
-                                       const hip::kernels::HipChunkLists& output, float* scores) {
+hip::kernels::HipPruningStage
+stageFor(const Inputs& in, const AttentionConfig& config, int32_t layer, size_t s,
+         const hip::kernels::HipQueries& queries, const hip::kernels::HipChunkLists& input,
+         const hip::kernels::HipChunkLists& output, float* scores, bool tensorScores = false) {
     const attn::PruningContext context{in.store, layer, in.params, config, in.rope};
     hip::kernels::HipPruningStage stage;
     stage.queries = queries;
@@ -178,6 +185,10 @@ hip::kernels::HipPruningStage stageFor(const Inputs& in, const AttentionConfig& 
     stage.input = input;
     stage.output = output;
     stage.scores = scores;
+    if (tensorScores) {
+        stage.unrotatedKeys = in.unrotated->data();
+        stage.unrotatedRows = in.gpu->view().capacity;
+    }
     return stage;
 }
 
@@ -189,6 +200,7 @@ class TestCudaHipMask : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() { CUDATEST_REQUIRE_GPU(); }
+    void unrotatedKeysEqualStoredKeys();
     void prefillMasksMatchCpu_data();
     void prefillMasksMatchCpu();
     void decodeRefreshMatchesCpu();
@@ -197,19 +209,52 @@ private:
     std::mt19937 random_{20261206};
 };
 
+// The keys prefill's scoring reads: the cache's keys rotated back to position 0, in fp16, equal
+// the keys the CPU stored (before any rotation) within 16-bit rounding.
+void TestCudaHipMask::unrotatedKeysEqualStoredKeys() {
+    const AttentionConfig config = smallConfig();
+    for (const MaskCase& c : {MaskCase{8, 2, 64, 64, false, Half16::F16, 1},
+                              MaskCase{12, 4, 96, 64, true, Half16::BF16, 1}}) {
+        const int64_t tokens = 700;
+        Inputs in(c, config, tokens, random_);
+        const std::vector<uint16_t> halves = in.unrotated->read();
+        const int64_t capacity = in.gpu->view().capacity;
+        float worst = 0.0f;
+        for (int32_t h = 0; h < c.kvHeads; ++h)
+            for (int64_t p = 0; p < tokens; ++p)
+                for (int32_t d = 0; d < c.headDim; ++d) {
+                    const float stored = in.store.keys(c.layer, p)[h * c.headDim + d];
+                    const float gpu =
+                        hip::quant::halfToFloat(halves[size_t((h * capacity + p) * c.headDim + d)]);
+                    worst = std::max(worst, std::abs(gpu - stored) / (1.0f + std::abs(stored)));
+                }
+        qInfo("%s keys: largest difference %.2e", c.kvType == Half16::F16 ? "f16" : "bf16", worst);
+        // Two roundings to 16 bits (bf16 storage: 2^-8 each) and the rotations' arithmetic.
+        QVERIFY(worst <= (c.kvType == Half16::F16 ? 2e-3f : 1.2e-2f));
+    }
+}
+
 void TestCudaHipMask::prefillMasksMatchCpu_data() {
     QTest::addColumn<MaskCase>("c");
-    QTest::newRow("8/2x64 norm f16") << MaskCase{8, 2, 64, 64, false, Half16::F16, 1};
-    QTest::newRow("9/3x64 neox bf16") << MaskCase{9, 3, 64, 64, true, Half16::BF16, 1};
-    QTest::newRow("8/8x128 partial rope") << MaskCase{8, 8, 128, 64, true, Half16::F16, 1};
-    QTest::newRow("4/1x32 chunk-indexed") << MaskCase{4, 1, 32, 32, false, Half16::F16, 0};
-    QTest::newRow("12/4x96 chunk-indexed bf16") << MaskCase{12, 4, 96, 96, true, Half16::BF16, 0};
+    QTest::addColumn<bool>("tensorScores");
+    const std::pair<const char*, MaskCase> cases[] = {
+        {"8/2x64 norm f16", {8, 2, 64, 64, false, Half16::F16, 1}},
+        {"9/3x64 neox bf16", {9, 3, 64, 64, true, Half16::BF16, 1}},
+        {"8/8x128 partial rope", {8, 8, 128, 64, true, Half16::F16, 1}},
+        {"4/1x32 chunk-indexed", {4, 1, 32, 32, false, Half16::F16, 0}},
+        {"12/4x96 chunk-indexed bf16", {12, 4, 96, 96, true, Half16::BF16, 0}},
+    };
+    for (const auto& [name, c] : cases) {
+        QTest::newRow((std::string(name) + ", rotating").c_str()) << c << false;
+        QTest::newRow((std::string(name) + ", tensor cores").c_str()) << c << true;
+    }
 }
 
 // Every stage on the GPU from the same input as the CPU: scores within rounding, the same kept
 // chunks except among ties; then the whole pipeline from the initial chunks to the mask.
 void TestCudaHipMask::prefillMasksMatchCpu() {
     QFETCH(MaskCase, c);
+    QFETCH(bool, tensorScores);
     const AttentionConfig config = smallConfig();
     const int64_t tokens = 3000;
     const int32_t rows = 150, blockRows = config.queryBlock; // three blocks, the last short
@@ -249,7 +294,8 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
     for (size_t s = 0; s < config.stages.size(); ++s) {
         input.write(cpuInputs);
         const hip::kernels::HipPruningStage stage =
-            stageFor(in, config, c.layer, s, queries, input.view(), output.view(), scores.data());
+            stageFor(in, config, c.layer, s, queries, input.view(), output.view(), scores.data(),
+                     tensorScores);
         QCOMPARE(hip::kernels::hipPruneStage(stage, nullptr), cudaSuccess);
         QCOMPARE(cudaDeviceSynchronize(), cudaSuccess);
         const std::vector<float> gpuScores = scores.read();
@@ -307,7 +353,7 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
     for (size_t s = 0; s < config.stages.size(); ++s) {
         DeviceLists* target = s + 1 < config.stages.size() ? to : &mask;
         QCOMPARE(hip::kernels::hipPruneStage(stageFor(in, config, c.layer, s, queries, from->view(),
-                                                      target->view(), scores.data()),
+                                                      target->view(), scores.data(), tensorScores),
                                              nullptr),
                  cudaSuccess);
         std::swap(from, to);

@@ -261,7 +261,16 @@ kernels::HipSparseAttention hipSparse(const kernels::HipQueries& queries,
 } // namespace
 
 Status CudaAttention::reserveHipPrefill(const AttentionConfig& config, int32_t blocks,
-                                        int64_t capacity) {
+                                        const kernels::KvLayer& layer) {
+    const int64_t capacity = layer.capacity;
+    const uint64_t unrotatedBytes =
+        uint64_t(layer.kvHeads) * uint64_t(capacity) * uint64_t(layer.headDim) * 2u;
+    if (hipUnrotatedKeys_.bytes() < unrotatedBytes) {
+        pool_.retire(std::move(hipUnrotatedKeys_));
+        auto keys = pool_.allocate(unrotatedBytes, DeviceUse::Workspace, "HiP's unrotated keys");
+        HIP_TRY(keys);
+        hipUnrotatedKeys_ = std::move(*keys);
+    }
     const HipListSizes sizes = hipListSizes(config, capacity);
     const int32_t largest = sizes.largest();
     if (hipLists_[0].blocks >= blocks && hipLists_[0].capacity >= largest &&
@@ -292,7 +301,7 @@ Status CudaAttention::hipPrefill(int32_t layerIndex, const kernels::KvLayer& lay
                                  const AttentionParams& params, int64_t capacity, Act out) {
     const AttentionConfig& config = *params.config;
     const kernels::HipQueries queries = hipQueries(q, params, config, start);
-    HIP_TRY(reserveHipPrefill(config, queries.blocks(), capacity));
+    HIP_TRY(reserveHipPrefill(config, queries.blocks(), layer));
     const HipListSizes sizes = hipListSizes(config, capacity);
     // Lists of `capacity` chunks per block, laid out for `blocks` blocks of the buffer.
     const auto lists = [&](const DeviceChunkLists& buffer, int32_t listCapacity) {
@@ -308,6 +317,13 @@ Status CudaAttention::hipPrefill(int32_t layerIndex, const kernels::KvLayer& lay
         return cudaStatus(kernels::hipInitialChunks(queries, window, firstChunk, firstInput, {}, s),
                           "HiP's initial chunks");
     });
+    // Scoring reads the keys unrotated (one pass here instead of a rotation per probe).
+    void* unrotated = hipUnrotatedKeys_.data();
+    const int64_t end = start + q.rows;
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(kernels::hipUnrotateKeys(layer, rope, end, unrotated, layer.capacity, s),
+                          "unrotating HiP's keys");
+    });
     float* scores = hipScores_.as<float>();
     for (size_t s = 0; s < config.stages.size(); ++s) {
         const bool last = s + 1 == config.stages.size();
@@ -315,6 +331,8 @@ Status CudaAttention::hipPrefill(int32_t layerIndex, const kernels::KvLayer& lay
         stage.input = lists(hipLists_[s % 2], sizes.stageInputs[s]);
         stage.output = last ? masks : lists(hipLists_[(s + 1) % 2], sizes.stageInputs[s + 1]);
         stage.scores = scores;
+        stage.unrotatedKeys = unrotated;
+        stage.unrotatedRows = layer.capacity;
         queue_.submit([=](cudaStream_t stream) {
             return cudaStatus(kernels::hipPruneStage(stage, stream), "a HiP pruning stage");
         });

@@ -59,7 +59,8 @@ private:
     Status hipDecode(CudaKvCache& kv, int32_t layer, const kernels::KvLayer& layerKv,
                      const kernels::RopeTables& rope, Act q, const AttentionParams& params, Act out,
                      int64_t end);
-    Status reserveHipPrefill(const AttentionConfig& config, int32_t blocks, int64_t capacity);
+    Status reserveHipPrefill(const AttentionConfig& config, int32_t blocks,
+                             const kernels::KvLayer& layer);
     Status reserveHipDecode(const AttentionParams& params, int64_t keysPerHead, int32_t capacity);
     Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);
 
@@ -72,10 +73,11 @@ private:
     int64_t maxCapacity_ = 0;
     kernels::PrefillTile prefillTile_ = kernels::PrefillTile::WarpRows32;
     PinnedBuffer massCopy_;
-    // HiP's scratch: prefill's chunk lists (two stages' alternately, and the masks) and chunk
-    // scores; decode's scores and the sparse kernel's split scratch (zeroed when allocated).
+    // HiP's scratch: prefill's chunk lists (two stages' alternately, and the masks), chunk
+    // scores and the layer's keys unrotated; decode's scores and the sparse kernel's split
+    // scratch (zeroed when allocated).
     DeviceChunkLists hipLists_[2], hipMasks_;
-    DeviceAllocation hipScores_, hipDecodeScores_, hipDecodeScratch_;
+    DeviceAllocation hipScores_, hipUnrotatedKeys_, hipDecodeScores_, hipDecodeScratch_;
     int64_t hipDecodeKeys_ = 0; // attended keys per head the decode scratch was sized for
 
     // Where the decode step being recorded adds its attention mass.
