@@ -6,189 +6,55 @@
 #include "kernels/rotated_query.cuh"
 
 #include <algorithm>
+#include <type_traits>
 
 // SelectRep: for every query head, descend into the half of a chunk whose centre key scores
 // higher, keeping the best score seen; a key scores the maximum over the scoring query rows. A
-// probed key must sit at its scoring position (0 or 1, or the chunk's index in the first layers)
-// while the cache holds it rotated at its own position. Two kernels:
-// - Rotating (decode): a block holds the scoring rows of some heads in shared memory (fp32); each
-//   warp takes chunks, rotates each probed key from its stored position into a warp buffer, and
-//   each lane takes query rows, so a score is a lane's own dot product and one warp maximum.
-// - Tensor (prefill): the call's keys are first unrotated once (hipUnrotateKeys), so a probe needs
-//   at most the rotation of its scoring position, one cos/sin row per chunk. A block takes one
-//   query head and query block with the scoring rows in fp16; a warp descends four chunks at once:
-//   their eight probes are gathered into shared memory, rotated there, and scored against every
-//   row with m16n8k16 products (rows x 8 probes), the maximum over rows by shuffles.
-// Scores of several blocks of a chunk (other heads) combine through atomicMax.
+// probed key must sit at its scoring position (0 or 1, or the chunk's index in the first layers).
+//
+// A block takes one query head and query block, the scoring rows in shared memory in fp16. A warp
+// descends eight chunks at once: at each level their sixteen probes are gathered into shared
+// memory, rotated there to their scoring positions, and multiplied with every scoring row on
+// tensor cores (m16n8k16, rows x 16 probes); the maximum over rows comes from shuffles. Keys come
+// from one of two sources:
+// - prefill: the call's keys unrotated once by hipUnrotateKeys (fp16, flat), so a probe turns by
+//   its scoring position only: nothing for left probes, one hot table row for right probes;
+// - decode: the paged cache, keys rotated at their own positions, turned by the difference.
+// Blocks of other heads add to a chunk's score through atomicMax.
 
 namespace hip::kernels {
 namespace {
 
-constexpr int kScoreWarps = 4;
-constexpr int kChunksPerWarp = 4;
-constexpr int kChunksPerBlock = kScoreWarps * kChunksPerWarp;
-// Scoring queries a rotating block may hold in shared memory.
-constexpr int kMaxQueryBytes = 96 * 1024;
-
-constexpr int kTensorWarps = 8;
-constexpr int kGroupChunks = 4;                // chunks a warp descends together
-constexpr int kGroupProbes = 2 * kGroupChunks; // the n = 8 of the products
-constexpr int kMaxTensorRowTiles = 8;          // scoring rows per block: at most 128
-// Resident tensor blocks per multiprocessor the splits aim at.
-constexpr int kTensorBlocksPerSm = 4;
-
-struct ScoreLayout {
-    int32_t headsPerBlock;
-    int32_t rows; // scoring rows per head: blockRows / queryStride, rounded up
-};
-
-template <class T, int D>
-__global__ void __launch_bounds__(kScoreWarps * 32)
-    rotatingScoreKernel(HipPruningStage s, ScoreLayout layout, int32_t* scores) {
-    if (!stageRuns(s.refresh)) return;
-    constexpr int kStride = D + 1; // a lane per row: padded rows avoid bank conflicts
-    extern __shared__ float shared[];
-    float* queries = shared; // [head in block][row][kStride]
-    float* keyBuffers = queries + layout.headsPerBlock * layout.rows * kStride;
-
-    const int block = int(blockIdx.z);
-    const int32_t count = s.input.counts[block];
-    const int firstChunk = int(blockIdx.x) * kChunksPerBlock;
-    if (firstChunk >= count || count <= s.keepChunks) return;
-    const int firstHead = int(blockIdx.y) * layout.headsPerBlock;
-    const int heads = min(layout.headsPerBlock, s.queries.heads - firstHead);
-    const int group = s.queries.heads / s.kv.kvHeads;
-    const int blockRows = blockRowCount(s.queries, block);
-    const int rows = (blockRows + s.queryStride - 1) / s.queryStride;
-    const int64_t queryRope = scoringQueryPosition(s, block, count);
-
-    // The scoring rows: the block's query rows averaged in groups of queryStride, then rotated.
-    for (int i = int(threadIdx.x); i < heads * rows * D; i += blockDim.x) {
-        const int h = i / (rows * D), r = (i / D) % rows, d = i % D;
-        const int first = r * s.queryStride, n = min(s.queryStride, blockRows - first);
-        const float* q = s.queries.q +
-                         (int64_t(block) * s.queries.blockRows + first) * s.queries.stride +
-                         int64_t(firstHead + h) * D + d;
-        float sum = 0.0f;
-        for (int k = 0; k < n; ++k)
-            sum += q[int64_t(k) * s.queries.stride];
-        queries[(h * layout.rows + r) * kStride + d] = sum / float(n);
-    }
-    __syncthreads();
-    const int pairs = s.rope.dims / 2;
-    for (int i = int(threadIdx.x); i < heads * rows * pairs; i += blockDim.x) {
-        const int hr = i / pairs, pair = i % pairs;
-        float* row = queries + ((hr / rows) * layout.rows + hr % rows) * kStride;
-        const int first = s.rope.neox ? pair : 2 * pair;
-        const int second = s.rope.neox ? pair + pairs : 2 * pair + 1;
-        const float2 r = rotatePair(row[first], row[second], ropeCosSin(s.rope, queryRope, pair));
-        row[first] = r.x;
-        row[second] = r.y;
-    }
-    __syncthreads();
-
-    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
-    float* key = keyBuffers + warp * D;
-    // Score of `position` for head h (of the block) with the key moved to `target`.
-    auto score = [&](int h, int64_t position, int64_t target) {
-        const T* stored = keyRow<const T>(s.kv, (firstHead + h) / group, position);
-        for (int d = lane; d < D; d += 32)
-            key[d] = rotatedQueryValue(stored, d, target - position, s.rope);
-        __syncwarp();
-        float best = -INFINITY;
-        for (int r = lane; r < rows; r += 32) {
-            const float* q = queries + (h * layout.rows + r) * kStride;
-            float dot = 0.0f;
-#pragma unroll 8
-            for (int d = 0; d < D; ++d)
-                dot = fmaf(q[d], key[d], dot);
-            best = fmaxf(best, dot);
-        }
-        best = warpMax(best);
-        __syncwarp(); // the buffer is rewritten by the next key
-        return best;
-    };
-
-    for (int k = 0; k < kChunksPerWarp; ++k) {
-        const int c = firstChunk + warp * kChunksPerWarp + k;
-        if (c >= count) break;
-        const int2 chunk = s.input.chunks[int64_t(block) * s.input.capacity + c];
-        const int64_t leftRope = s.chunkIndexed ? c : 0, rightRope = s.chunkIndexed ? c : 1;
-        float chunkScore = -INFINITY;
-        for (int h = 0; h < heads; ++h) {
-            int64_t left = chunk.x, right = chunk.y;
-            if (right - left == 1) {
-                chunkScore = fmaxf(chunkScore, score(h, left, leftRope));
-                continue;
-            }
-            float best = -INFINITY;
-            while (right - left >= 2) {
-                const int64_t middle = (left + right) / 2;
-                const float leftScore = score(h, (left + middle) / 2, leftRope);
-                const float rightScore = score(h, (middle + right) / 2, rightRope);
-                if (leftScore >= rightScore) {
-                    right = middle;
-                    best = fmaxf(best, leftScore);
-                } else {
-                    left = middle;
-                    best = fmaxf(best, rightScore);
-                }
-            }
-            chunkScore = fmaxf(chunkScore, best);
-        }
-        if (lane == 0)
-            atomicMax(reinterpret_cast<unsigned*>(scores) + int64_t(block) * s.input.capacity + c,
-                      orderedBits(chunkScore));
-    }
-}
-
-// Over 48 KB of shared memory needs an opt-in, once per kernel, and outside a graph capture
-// (hipMaskPrepare makes it before a decode step is captured).
-template <class T, int D> cudaError_t allowRotatingShared() {
-    static const cudaError_t allowed =
-        cudaFuncSetAttribute(rotatingScoreKernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             kMaxQueryBytes + kScoreWarps * D * int(sizeof(float)));
-    return allowed;
-}
-template <class T, int D>
-cudaError_t launchRotatingScores(const HipPruningStage& s, cudaStream_t stream) {
-    const int32_t rows = (s.queries.blockRows + s.queryStride - 1) / s.queryStride;
-    const int rowBytes = rows * (D + 1) * int(sizeof(float));
-    ScoreLayout layout;
-    layout.rows = rows;
-    layout.headsPerBlock = std::max(1, std::min(s.queries.heads, kMaxQueryBytes / rowBytes));
-    const int sharedBytes = layout.headsPerBlock * rowBytes + kScoreWarps * D * int(sizeof(float));
-    auto kernel = rotatingScoreKernel<T, D>;
-    if (const cudaError_t allowed = allowRotatingShared<T, D>(); allowed != cudaSuccess)
-        return allowed;
-    const dim3 grid(unsigned((s.input.capacity + kChunksPerBlock - 1) / kChunksPerBlock),
-                    unsigned((s.queries.heads + layout.headsPerBlock - 1) / layout.headsPerBlock),
-                    unsigned(s.queries.blocks()));
-    kernel<<<grid, kScoreWarps * 32, sharedBytes, stream>>>(s, layout,
-                                                            reinterpret_cast<int32_t*>(s.scores));
-    return cudaGetLastError();
-}
+constexpr int kWarps = 8;
+constexpr int kGroupChunks = 8;                // chunks a warp descends together
+constexpr int kGroupProbes = 2 * kGroupChunks; // two n = 8 tiles of the products
+constexpr int kMaxRowTiles = kHipMaxScoringRows / 16;
+// The turn of a probe slot left empty at this level (its chunk is done).
+constexpr int32_t kNotGathered = INT32_MIN;
+// Resident blocks per multiprocessor the chunk splits aim at.
+constexpr int kBlocksPerSm = 4;
 
 // Halves between rows of a shared tile: 16-byte aligned rows whose ldmatrix reads of 8 rows fall
 // in distinct banks.
 template <int D> constexpr int kTileStride = D + 8;
 
-template <int D> constexpr int tensorSharedBytes(int rowTiles) {
+template <int D> constexpr int sharedBytes(int rowTiles) {
     return rowTiles * 16 * kTileStride<D> * 2 +
-           kTensorWarps * (kGroupProbes * kTileStride<D> * 2 + kGroupChunks * (D / 2) * 8);
+           kWarps * kGroupProbes * (kTileStride<D> * 2 + int(sizeof(int32_t)));
 }
 
-template <int D>
-__global__ void __launch_bounds__(kTensorWarps * 32)
-    tensorScoreKernel(HipPruningStage s, int32_t rowTiles, int32_t* scores) {
+// S: the source's element type (fp16 unrotated keys, or the cache's type).
+template <class S, int D, bool kPaged>
+__global__ void __launch_bounds__(kWarps * 32)
+    scoreKernel(HipPruningStage s, int32_t rowTiles, int32_t* scores) {
     if (!stageRuns(s.refresh)) return;
     constexpr int kStride = kTileStride<D>;
     constexpr int kPairs = D / 2;
-    extern __shared__ float4 tensorShared[];                     // 16-byte aligned
-    __half* queryTile = reinterpret_cast<__half*>(tensorShared); // [rowTiles * 16][kStride]
-    __half* probeTiles = queryTile + rowTiles * 16 * kStride;    // per warp [kGroupProbes][kStride]
-    float2* cosSinRows =                                         // per warp [kGroupChunks][kPairs]
-        reinterpret_cast<float2*>(probeTiles + kTensorWarps * kGroupProbes * kStride);
+    extern __shared__ float4 shared[];                        // 16-byte aligned
+    __half* queryTile = reinterpret_cast<__half*>(shared);    // [rowTiles * 16][kStride]
+    __half* probeTiles = queryTile + rowTiles * 16 * kStride; // per warp [kGroupProbes][kStride]
+    int32_t* turns = // per warp and probe: the rotation it needs
+        reinterpret_cast<int32_t*>(probeTiles + kWarps * kGroupProbes * kStride);
 
     const int block = int(blockIdx.z), head = int(blockIdx.y);
     const int32_t count = s.input.counts[block];
@@ -225,54 +91,61 @@ __global__ void __launch_bounds__(kTensorWarps * 32)
 
     const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
     __half* probes = probeTiles + warp * kGroupProbes * kStride;
-    float2* cosSin = cosSinRows + warp * kGroupChunks * kPairs;
-    const __half* keys =
-        static_cast<const __half*>(s.unrotatedKeys) + int64_t(kvHead) * s.unrotatedRows * D;
+    int32_t* turn = turns + warp * kGroupProbes;
     const int2* input = s.input.chunks + int64_t(block) * s.input.capacity;
-    // Lanes with lane % 4 == i hold chunk i of the group: columns 2i (its left probe) and 2i + 1
-    // (its right probe) of the product fragments.
-    const int mine = lane % kGroupChunks;
-    // Lane l gathers a quarter of probe l / 4: chunk l / 8, its left or right probe.
-    const int probe = lane / 4, probeChunk = probe / 2, quarter = lane % 4;
-    const bool rightProbe = probe % 2 != 0;
+    const S* unrotated =
+        static_cast<const S*>(s.unrotatedKeys) + int64_t(kvHead) * s.unrotatedRows * D;
+    // Chunk k of a group lives in lane k % 4 (and every lane congruent to it mod 4), slot k / 4:
+    // the columns 2(k % 4) and 2(k % 4) + 1 of product tile k / 4 are its left and right probes.
+    // Lane l gathers quarter l % 4 of probes l / 4 and 8 + l / 4 (chunks l / 8 and 4 + l / 8).
+    const int quarter = lane % 4, owner = lane / 8;
+    const bool rightProbe = (lane / 4) % 2 != 0;
+    // Rotating a tile in place also turns a cached bf16 key into fp16.
+    const int turnedPairs = kPaged && !std::is_same_v<S, __half> ? kPairs : ropePairs;
 
-    if (!s.chunkIndexed) // every right probe moves to position 1; left probes stay at 0
-        for (int p = lane; p < ropePairs; p += 32)
-            cosSin[p] = ropeCosSin(s.rope, 1, p);
     const int groups = (count + kGroupChunks - 1) / kGroupChunks;
-    for (int g = int(blockIdx.x) * kTensorWarps + warp; g < groups;
-         g += int(gridDim.x) * kTensorWarps) {
-        const int c = g * kGroupChunks + mine;
-        const bool valid = c < count;
-        const int2 range = valid ? input[c] : make_int2(0, 0);
-        int left = range.x, right = range.y;
-        const bool single = right - left == 1;
-        float best = -INFINITY;
-        __syncwarp();       // the previous group's rotations have read cosSin
-        if (s.chunkIndexed) // both probes of chunk c move to position c
-            for (int i = lane; i < kGroupChunks * ropePairs; i += 32) {
-                const int chunk = i / ropePairs, p = i % ropePairs;
-                if (g * kGroupChunks + chunk < count)
-                    cosSin[chunk * kPairs + p] = ropeCosSin(s.rope, g * kGroupChunks + chunk, p);
-            }
+    for (int g = int(blockIdx.x) * kWarps + warp; g < groups; g += int(gridDim.x) * kWarps) {
+        int left[2], right[2], middle[2];
+        bool valid[2], single[2];
+        float best[2] = {-INFINITY, -INFINITY};
+        for (int k = 0; k < 2; ++k) {
+            const int c = g * kGroupChunks + 4 * k + quarter;
+            valid[k] = c < count;
+            const int2 range = valid[k] ? input[c] : make_int2(0, 0);
+            left[k] = range.x;
+            right[k] = range.y;
+            single[k] = right[k] - left[k] == 1;
+        }
         for (bool first = true;; first = false) {
-            const bool probing = valid && (right - left >= 2 || (first && single));
-            if (!__any_sync(kFullMask, probing)) break;
-            const int middle = (left + right) / 2;
-            const int leftAt = single ? left : (left + middle) / 2;
-            const int rightAt = (middle + right) / 2;
+            bool probing[2];
+            int leftAt[2], rightAt[2];
+            for (int k = 0; k < 2; ++k) {
+                probing[k] = valid[k] && (right[k] - left[k] >= 2 || (first && single[k]));
+                middle[k] = (left[k] + right[k]) / 2;
+                leftAt[k] = single[k] ? left[k] : (left[k] + middle[k]) / 2;
+                rightAt[k] = (middle[k] + right[k]) / 2;
+            }
+            if (!__any_sync(kFullMask, probing[0] || probing[1])) break;
 
-            // Gather this lane's quarter of its probe, 16 bytes at a time.
-            const int probeLeftAt = __shfl_sync(kFullMask, leftAt, probeChunk);
-            const int probeRightAt = __shfl_sync(kFullMask, rightAt, probeChunk);
-            const bool chunkProbing = __shfl_sync(kFullMask, probing, probeChunk);
-            const bool chunkSingle = __shfl_sync(kFullMask, single, probeChunk);
-            __syncwarp(); // the previous products have read the probes
-            if (chunkProbing && !(rightProbe && chunkSingle)) {
-                constexpr int kPieces = D / 32;
-                const uint4* from = reinterpret_cast<const uint4*>(
-                    keys + int64_t(rightProbe ? probeRightAt : probeLeftAt) * D +
-                    quarter * (D / 4));
+            __syncwarp(); // the previous level's products have read the probes
+            for (int k = 0; k < 2; ++k) {
+                const int probe = 8 * k + lane / 4, chunk = g * kGroupChunks + 4 * k + owner;
+                // Every lane joins every shuffle (none inside a condition).
+                const int ownerLeftAt = __shfl_sync(kFullMask, leftAt[k], owner);
+                const int ownerRightAt = __shfl_sync(kFullMask, rightAt[k], owner);
+                const bool ownerProbing = __shfl_sync(kFullMask, probing[k], owner);
+                const bool ownerSingle = __shfl_sync(kFullMask, single[k], owner);
+                const bool gather = ownerProbing && !(rightProbe && ownerSingle);
+                const int at = rightProbe ? ownerRightAt : ownerLeftAt;
+                // Its scoring position, and the distance it turns from where it is stored.
+                const int target = s.chunkIndexed ? chunk : int(rightProbe);
+                if (quarter == 0)
+                    turn[probe] = !gather ? kNotGathered : kPaged ? target - at : target;
+                if (!gather) continue;
+                const S* row =
+                    kPaged ? keyRow<const S>(s.kv, kvHead, at) : unrotated + int64_t(at) * D;
+                constexpr int kPieces = D / 32; // 16-byte pieces of a quarter row
+                const uint4* from = reinterpret_cast<const uint4*>(row + quarter * (D / 4));
                 uint4* to = reinterpret_cast<uint4*>(probes + probe * kStride + quarter * (D / 4));
                 uint4 piece[kPieces];
 #pragma unroll
@@ -283,71 +156,86 @@ __global__ void __launch_bounds__(kTensorWarps * 32)
                     to[i] = piece[i];
             }
             __syncwarp();
-            // Move the probes to their scoring positions (left probes of relative scoring stay).
-            for (int i = lane; i < kGroupProbes * ropePairs; i += 32) {
-                const int n = i / ropePairs, p = i % ropePairs;
-                if (!s.chunkIndexed && n % 2 == 0) continue;
-                const int2 dims = pairDims(s.rope, D, p);
-                __half* row = probes + n * kStride;
-                const float2 r = rotatePair(__half2float(row[dims.x]), __half2float(row[dims.y]),
-                                            cosSin[(s.chunkIndexed ? n / 2 : 0) * kPairs + p]);
-                row[dims.x] = __float2half_rn(r.x);
-                row[dims.y] = __float2half_rn(r.y);
+            for (int i = lane; i < kGroupProbes * turnedPairs; i += 32) {
+                const int n = i / turnedPairs, slot = i % turnedPairs;
+                const int distance = turn[n];
+                if (distance == kNotGathered || (!kPaged && distance == 0)) continue;
+                const int2 dims = pairDims(s.rope, D, slot);
+                S* row = reinterpret_cast<S*>(probes + n * kStride);
+                float2 pair = make_float2(toFloat(row[dims.x]), toFloat(row[dims.y]));
+                if (slot < ropePairs)
+                    pair = rotatePair(pair.x, pair.y, ropeCosSinSigned(s.rope, distance, slot));
+                probes[n * kStride + dims.x] = __float2half_rn(pair.x);
+                probes[n * kStride + dims.y] = __float2half_rn(pair.y);
             }
             __syncwarp();
 
-            // Scores of the 8 probes against every scoring row; each lane keeps the maximum of
-            // its two columns over its rows, then over the lanes of its column pair.
-            float leftScore = -INFINITY, rightScore = -INFINITY;
+            // Every scoring row against the 16 probes; each lane keeps the maximum of its
+            // columns over its rows, then over the lanes of its column pair.
+            float leftScore[2] = {-INFINITY, -INFINITY}, rightScore[2] = {-INFINITY, -INFINITY};
             for (int t = 0; t < rowTiles; ++t) {
-                float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                float acc[2][4] = {};
+                const __half* rowsAt = queryTile + (t * 16 + lane % 16) * kStride + (lane / 16) * 8;
 #pragma unroll
-                for (int k = 0; k < D / 16; k += 2) {
-                    uint32_t b[4], a[4];
-                    loadMatrixX4(b, probes + (lane % 8) * kStride + k * 16 + (lane / 8) * 8);
-                    const __half* rowsAt =
-                        queryTile + (t * 16 + lane % 16) * kStride + (lane / 16) * 8;
-                    loadMatrixX4(a, rowsAt + k * 16);
-                    mma16816<__half>(acc, a, b[0], b[1]);
-                    loadMatrixX4(a, rowsAt + (k + 1) * 16);
-                    mma16816<__half>(acc, a, b[2], b[3]);
+                for (int kk = 0; kk < D / 16; kk += 2) {
+                    uint32_t a0[4], a1[4];
+                    loadMatrixX4(a0, rowsAt + kk * 16);
+                    loadMatrixX4(a1, rowsAt + (kk + 1) * 16);
+#pragma unroll
+                    for (int k = 0; k < 2; ++k) {
+                        uint32_t b[4];
+                        loadMatrixX4(b, probes + (8 * k + lane % 8) * kStride + kk * 16 +
+                                            (lane / 8) * 8);
+                        mma16816<__half>(acc[k], a0, b[0], b[1]);
+                        mma16816<__half>(acc[k], a1, b[2], b[3]);
+                    }
                 }
                 const int row = t * 16 + lane / 4;
-                if (row < rows) {
-                    leftScore = fmaxf(leftScore, acc[0]);
-                    rightScore = fmaxf(rightScore, acc[1]);
-                }
-                if (row + 8 < rows) {
-                    leftScore = fmaxf(leftScore, acc[2]);
-                    rightScore = fmaxf(rightScore, acc[3]);
+                for (int k = 0; k < 2; ++k) {
+                    if (row < rows) {
+                        leftScore[k] = fmaxf(leftScore[k], acc[k][0]);
+                        rightScore[k] = fmaxf(rightScore[k], acc[k][1]);
+                    }
+                    if (row + 8 < rows) {
+                        leftScore[k] = fmaxf(leftScore[k], acc[k][2]);
+                        rightScore[k] = fmaxf(rightScore[k], acc[k][3]);
+                    }
                 }
             }
+            for (int k = 0; k < 2; ++k) {
 #pragma unroll
-            for (int offset = 4; offset < 32; offset <<= 1) {
-                leftScore = fmaxf(leftScore, __shfl_xor_sync(kFullMask, leftScore, offset));
-                rightScore = fmaxf(rightScore, __shfl_xor_sync(kFullMask, rightScore, offset));
-            }
-            if (!probing) continue;
-            if (single) {
-                best = leftScore;
-            } else if (leftScore >= rightScore) {
-                right = middle;
-                best = fmaxf(best, leftScore);
-            } else {
-                left = middle;
-                best = fmaxf(best, rightScore);
+                for (int offset = 4; offset < 32; offset <<= 1) {
+                    leftScore[k] =
+                        fmaxf(leftScore[k], __shfl_xor_sync(kFullMask, leftScore[k], offset));
+                    rightScore[k] =
+                        fmaxf(rightScore[k], __shfl_xor_sync(kFullMask, rightScore[k], offset));
+                }
+                if (!probing[k]) continue;
+                if (single[k]) {
+                    best[k] = leftScore[k];
+                } else if (leftScore[k] >= rightScore[k]) {
+                    right[k] = middle[k];
+                    best[k] = fmaxf(best[k], leftScore[k]);
+                } else {
+                    left[k] = middle[k];
+                    best[k] = fmaxf(best[k], rightScore[k]);
+                }
             }
         }
-        if (lane < kGroupChunks && valid)
-            atomicMax(reinterpret_cast<unsigned*>(scores) + int64_t(block) * s.input.capacity + c,
-                      orderedBits(best));
+        if (lane < 4)
+            for (int k = 0; k < 2; ++k)
+                if (valid[k])
+                    atomicMax(reinterpret_cast<unsigned*>(scores) +
+                                  int64_t(block) * s.input.capacity + g * kGroupChunks + 4 * k +
+                                  lane,
+                              orderedBits(best[k]));
     }
 }
 
-template <int D> cudaError_t allowTensorShared() {
+template <class S, int D, bool kPaged> cudaError_t allowShared() {
     static const cudaError_t allowed =
-        cudaFuncSetAttribute(tensorScoreKernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             tensorSharedBytes<D>(kMaxTensorRowTiles));
+        cudaFuncSetAttribute(scoreKernel<S, D, kPaged>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             sharedBytes<D>(kMaxRowTiles));
     return allowed;
 }
 
@@ -362,23 +250,27 @@ int multiprocessorCount() {
     return count;
 }
 
-template <int D> cudaError_t launchTensorScores(const HipPruningStage& s, cudaStream_t stream) {
-    const int32_t rowTiles = ((s.queries.blockRows + s.queryStride - 1) / s.queryStride + 15) / 16;
-    if (const cudaError_t allowed = allowTensorShared<D>(); allowed != cudaSuccess) return allowed;
-    // Split the chunks of a (head, query block) across blocks only when there are too few of
-    // those for the multiprocessors (decode-sized calls).
+template <class S, int D, bool kPaged>
+cudaError_t launchScores(const HipPruningStage& s, cudaStream_t stream) {
+    const int32_t blockRows = std::min(s.queries.blockRows, s.queries.rows);
+    const int32_t rowTiles = ((blockRows + s.queryStride - 1) / s.queryStride + 15) / 16;
+    if (rowTiles > kMaxRowTiles) return cudaErrorInvalidValue;
+    if (const cudaError_t allowed = allowShared<S, D, kPaged>(); allowed != cudaSuccess)
+        return allowed;
+    // Chunks of a (head, query block) are split across blocks only when there are too few of
+    // those to fill the multiprocessors (decode).
     const int64_t pairs = int64_t(s.queries.heads) * s.queries.blocks();
-    const int64_t wanted = int64_t(multiprocessorCount()) * kTensorBlocksPerSm;
+    const int64_t wanted = int64_t(multiprocessorCount()) * kBlocksPerSm;
     const int64_t groups = (s.input.capacity + kGroupChunks - 1) / kGroupChunks;
-    const int64_t splits = std::clamp<int64_t>((wanted + pairs - 1) / pairs, 1,
-                                               (groups + kTensorWarps - 1) / kTensorWarps);
+    const int64_t splits =
+        std::clamp<int64_t>((wanted + pairs - 1) / pairs, 1, (groups + kWarps - 1) / kWarps);
     const dim3 grid(unsigned(splits), unsigned(s.queries.heads), unsigned(s.queries.blocks()));
-    tensorScoreKernel<D><<<grid, kTensorWarps * 32, tensorSharedBytes<D>(rowTiles), stream>>>(
+    scoreKernel<S, D, kPaged><<<grid, kWarps * 32, sharedBytes<D>(rowTiles), stream>>>(
         s, rowTiles, reinterpret_cast<int32_t*>(s.scores));
     return cudaGetLastError();
 }
 
-// Unrotates key pair `slot` of every position: a thread per (position, pair).
+// hipUnrotateKeys: a thread per (position, value pair).
 template <class T, int D>
 __global__ void unrotateKeysKernel(KvLayer kv, RopeTables rope, int64_t positions, __half* out,
                                    int64_t outRows) {
@@ -403,26 +295,24 @@ __global__ void unrotateKeysKernel(KvLayer kv, RopeTables rope, int64_t position
 } // namespace
 
 cudaError_t launchChunkScores(const HipPruningStage& s, cudaStream_t stream) {
-    const int32_t rows = (s.queries.blockRows + s.queryStride - 1) / s.queryStride;
     cudaError_t result = cudaErrorInvalidValue;
-    if (s.unrotatedKeys && rows <= kMaxTensorRowTiles * 16) {
-        HIP_DISPATCH_HEAD_DIM(s.kv.headDim, result = launchTensorScores<kHeadDim>(s, stream));
-    } else {
-        HIP_DISPATCH_HALF16(s.kv.type, {
-            HIP_DISPATCH_HEAD_DIM(s.kv.headDim,
-                                  result = launchRotatingScores<Elem, kHeadDim>(s, stream));
-        });
-    }
+    HIP_DISPATCH_HEAD_DIM(s.kv.headDim, {
+        if (s.unrotatedKeys) {
+            result = launchScores<__half, kHeadDim, false>(s, stream);
+        } else {
+            HIP_DISPATCH_HALF16(s.kv.type,
+                                { result = launchScores<Elem, kHeadDim, true>(s, stream); });
+        }
+    });
     return result;
 }
 
 cudaError_t prepareChunkScores(Half16 type, int32_t headDim) {
     cudaError_t result = cudaErrorInvalidValue;
-    HIP_DISPATCH_HALF16(type, {
-        HIP_DISPATCH_HEAD_DIM(headDim, {
-            result = allowRotatingShared<Elem, kHeadDim>();
-            if (result == cudaSuccess) result = allowTensorShared<kHeadDim>();
-        });
+    HIP_DISPATCH_HEAD_DIM(headDim, {
+        result = allowShared<__half, kHeadDim, false>();
+        if (result == cudaSuccess)
+            HIP_DISPATCH_HALF16(type, { result = allowShared<Elem, kHeadDim, true>(); });
     });
     return result;
 }

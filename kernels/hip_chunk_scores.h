@@ -7,7 +7,7 @@ namespace hip::kernels {
 
 // Adds every input chunk's score, the best over query heads, to stage.scores by atomicMax on
 // order-preserving bits (the caller zeroes them). Lists of no more chunks than the stage keeps
-// are not scored: selection keeps them all. With unrotated keys the products run on tensor cores.
+// are not scored: selection keeps them all.
 cudaError_t launchChunkScores(const HipPruningStage& stage, cudaStream_t stream);
 
 // The kernels' shared-memory opt-ins for keys of `type` and `headDim`, outside graph capture.

@@ -18,6 +18,9 @@ namespace hip::kernels {
 
 // Stages and chunk lists the kernels support: selection sorts a block's scores in shared memory.
 constexpr int32_t kHipMaxStageChunks = 8192;
+// Scoring rows per query block (the block's rows over a stage's query stride) the scoring kernel
+// holds.
+constexpr int32_t kHipMaxScoringRows = 128;
 
 // When a decode step recomputes a stage: at steps where the step counter (device memory, counted
 // since the last prefill) is a multiple of the refresh interval of this stage or an earlier one.

@@ -170,7 +170,7 @@ hip::kernels::HipQueries deviceQueries(const DeviceArray<float>& q, const Inputs
 hip::kernels::HipPruningStage
 stageFor(const Inputs& in, const AttentionConfig& config, int32_t layer, size_t s,
          const hip::kernels::HipQueries& queries, const hip::kernels::HipChunkLists& input,
-         const hip::kernels::HipChunkLists& output, float* scores, bool tensorScores = false) {
+         const hip::kernels::HipChunkLists& output, float* scores, bool unrotatedKeys = false) {
     const attn::PruningContext context{in.store, layer, in.params, config, in.rope};
     hip::kernels::HipPruningStage stage;
     stage.queries = queries;
@@ -185,7 +185,7 @@ stageFor(const Inputs& in, const AttentionConfig& config, int32_t layer, size_t 
     stage.input = input;
     stage.output = output;
     stage.scores = scores;
-    if (tensorScores) {
+    if (unrotatedKeys) {
         stage.unrotatedKeys = in.unrotated->data();
         stage.unrotatedRows = in.gpu->view().capacity;
     }
@@ -236,7 +236,7 @@ void TestCudaHipMask::unrotatedKeysEqualStoredKeys() {
 
 void TestCudaHipMask::prefillMasksMatchCpu_data() {
     QTest::addColumn<MaskCase>("c");
-    QTest::addColumn<bool>("tensorScores");
+    QTest::addColumn<bool>("unrotatedKeys");
     const std::pair<const char*, MaskCase> cases[] = {
         {"8/2x64 norm f16", {8, 2, 64, 64, false, Half16::F16, 1}},
         {"9/3x64 neox bf16", {9, 3, 64, 64, true, Half16::BF16, 1}},
@@ -245,8 +245,8 @@ void TestCudaHipMask::prefillMasksMatchCpu_data() {
         {"12/4x96 chunk-indexed bf16", {12, 4, 96, 96, true, Half16::BF16, 0}},
     };
     for (const auto& [name, c] : cases) {
-        QTest::newRow((std::string(name) + ", rotating").c_str()) << c << false;
-        QTest::newRow((std::string(name) + ", tensor cores").c_str()) << c << true;
+        QTest::newRow((std::string(name) + ", keys from the cache").c_str()) << c << false;
+        QTest::newRow((std::string(name) + ", keys unrotated").c_str()) << c << true;
     }
 }
 
@@ -254,7 +254,7 @@ void TestCudaHipMask::prefillMasksMatchCpu_data() {
 // chunks except among ties; then the whole pipeline from the initial chunks to the mask.
 void TestCudaHipMask::prefillMasksMatchCpu() {
     QFETCH(MaskCase, c);
-    QFETCH(bool, tensorScores);
+    QFETCH(bool, unrotatedKeys);
     const AttentionConfig config = smallConfig();
     const int64_t tokens = 3000;
     const int32_t rows = 150, blockRows = config.queryBlock; // three blocks, the last short
@@ -295,7 +295,7 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
         input.write(cpuInputs);
         const hip::kernels::HipPruningStage stage =
             stageFor(in, config, c.layer, s, queries, input.view(), output.view(), scores.data(),
-                     tensorScores);
+                     unrotatedKeys);
         QCOMPARE(hip::kernels::hipPruneStage(stage, nullptr), cudaSuccess);
         QCOMPARE(cudaDeviceSynchronize(), cudaSuccess);
         const std::vector<float> gpuScores = scores.read();
@@ -353,7 +353,7 @@ void TestCudaHipMask::prefillMasksMatchCpu() {
     for (size_t s = 0; s < config.stages.size(); ++s) {
         DeviceLists* target = s + 1 < config.stages.size() ? to : &mask;
         QCOMPARE(hip::kernels::hipPruneStage(stageFor(in, config, c.layer, s, queries, from->view(),
-                                                      target->view(), scores.data(), tensorScores),
+                                                      target->view(), scores.data(), unrotatedKeys),
                                              nullptr),
                  cudaSuccess);
         std::swap(from, to);

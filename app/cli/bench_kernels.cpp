@@ -634,7 +634,8 @@ public:
     }
 
     // One attention layer through the CUDA backend, as the engine runs it, with `config` (dense
-    // or HiP) over a bf16 cache of `context` random keys: prefill = the last `rows` queries in one
+    // or HiP; a layer after HiP's first layers, as most are) over a bf16 cache of `context`
+    // random keys: prefill = the last `rows` queries in one
     // call; decode = one step (a recorded graph: embedding, attention, copy of 64 floats) averaged
     // over 32 steps after 32 of warm-up, minus the same step without attention. Wall-clock times,
     // host work included.
@@ -648,7 +649,9 @@ public:
         hip::backend::CudaBackend& b = **created;
         std::vector<std::unique_ptr<hip::backend::Buffer>> buffers; // freed before the backend
         constexpr int kSteps = 32;
-        auto cache = b.createKvCache({1, kvHeads, headDim, context + 2 * kSteps + 1});
+        const int32_t layerIndex =
+            config.mode == hip::AttentionConfig::Mode::Hip ? config.firstLayers : 0;
+        auto cache = b.createKvCache({layerIndex + 1, kvHeads, headDim, context + 2 * kSteps + 1});
         if (!cache) throw Failure{cache.message()};
         auto& kv = static_cast<hip::backend::CudaKvCache&>(**cache);
         const int64_t kvCols = int64_t(kvHeads) * headDim, qCols = int64_t(heads) * headDim;
@@ -665,7 +668,7 @@ public:
             check(cudaMemcpy(positions, p.data(), p.size() * 4, cudaMemcpyHostToDevice),
                   "positions");
             check(hip::kernels::appendKv({k, n, kvCols, kvCols}, {k, n, kvCols, kvCols}, positions,
-                                         rope, kv.layer(0), nullptr),
+                                         rope, kv.layer(layerIndex), nullptr),
                   "append");
         }
         check(cudaDeviceSynchronize(), "filling the cache");
@@ -699,7 +702,7 @@ public:
             for (int r = 0; r < 4; ++r) {
                 const auto begin = std::chrono::steady_clock::now();
                 const hip::Status status =
-                    b.attention(kv, 0, context - rows, q, kr, kr, params, out);
+                    b.attention(kv, layerIndex, context - rows, q, kr, kr, params, out);
                 if (!status) throw Failure{status.message()};
                 b.copyToHost(small, host.data());
                 if (r > 0) samples.push_back(seconds(begin) * 1e6); // the first one allocates
@@ -723,7 +726,7 @@ public:
                 b.embed(**table, {0}, small);
                 if (withAttention) {
                     const hip::Status status =
-                        b.attention(kv, 0, firstPosition + i, q, kr, kr, params, out);
+                        b.attention(kv, layerIndex, firstPosition + i, q, kr, kr, params, out);
                     if (!status) throw Failure{status.message()};
                 }
                 b.copyToHost(small, host.data());

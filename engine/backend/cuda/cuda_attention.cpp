@@ -30,6 +30,12 @@ Status CudaAttention::supports(const AttentionParams& params, const AttentionCon
         problem =
             "HiP query blocks of " + std::to_string(config.queryBlock) + " rows (a multiple of 64)";
     else if (config.mode == AttentionConfig::Mode::Hip &&
+             std::any_of(config.stages.begin(), config.stages.end(), [&](const PruningStage& s) {
+                 return config.queryBlock / s.queryStride > kernels::kHipMaxScoringRows;
+             }))
+        problem = "HiP stages scoring more than " + std::to_string(kernels::kHipMaxScoringRows) +
+                  " rows per query block (the query block over the stage's query stride)";
+    else if (config.mode == AttentionConfig::Mode::Hip &&
              hipListSizes(config, 0).mask > kernels::kHipMaxMaskChunks)
         problem =
             "HiP masks of more than " + std::to_string(kernels::kHipMaxMaskChunks) + " chunks";
