@@ -111,6 +111,21 @@ void MaskHeatmap::gather(QSize size) {
     for (int x = 0; x < size.width(); ++x)
         columnOf[size_t(x)] =
             grid_.columnAt(begin + int64_t((x + 0.5) * double(end - begin) / double(size.width())));
+    // Zoomed in so far that pages are split into columns: a faint line where each page starts,
+    // drawn into the picture (a hundred lines drawn one by one would cost more than the cells).
+    std::vector<bool> pageLine(size_t(size.width()), false);
+    if (const auto [first, last] = pagesInView();
+        first >= 0 && (last - first + 1) * kSplitPagePixels <= size.width())
+        for (int page = first; page <= last; ++page)
+            if (const int64_t start = mask_->pageStarts[size_t(page)]; start > begin && start < end)
+                pageLine[size_t(double(start - begin) / double(end - begin) * size.width())] = true;
+    const QColor ink = palette().color(QPalette::WindowText);
+    auto withLine = [&](QRgb colour) {
+        constexpr double kLine = 0.2; // the line's share of the colour
+        return qRgb(int(qRed(colour) * (1 - kLine) + ink.red() * kLine),
+                    int(qGreen(colour) * (1 - kLine) + ink.green() * kLine),
+                    int(qBlue(colour) * (1 - kLine) + ink.blue() * kLine));
+    };
     const QRgb base = palette().color(QPalette::Base).rgb();
     const QRgb always = kAlways.rgb();
     const auto& heat = heatTable();
@@ -129,8 +144,11 @@ void MaskHeatmap::gather(QSize size) {
                         : base;
         }
         auto* line = reinterpret_cast<QRgb*>(cells_.scanLine(row));
-        for (int x = 0; x < size.width(); ++x)
-            line[x] = columnOf[size_t(x)] >= 0 ? colours[size_t(columnOf[size_t(x)])] : base;
+        for (int x = 0; x < size.width(); ++x) {
+            const QRgb colour =
+                columnOf[size_t(x)] >= 0 ? colours[size_t(columnOf[size_t(x)])] : base;
+            line[x] = pageLine[size_t(x)] ? withLine(colour) : colour;
+        }
     }
 }
 
@@ -195,19 +213,6 @@ void MaskHeatmap::paintEvent(QPaintEvent*) {
                  std::max(1, int(std::lround(plot.height() * ratio)))));
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
     painter.drawImage(plot, cells_);
-    // Zoomed in so far that pages are split into columns: where each page starts.
-    if (const auto [first, last] = pagesInView();
-        first >= 0 && (last - first + 1) * kSplitPagePixels <= plot.width()) {
-        QColor line = palette().color(QPalette::WindowText);
-        line.setAlpha(60);
-        painter.setPen(QPen(line, 1, Qt::DotLine));
-        for (int page = first; page <= last; ++page) {
-            const auto start = double(mask_->pageStarts[size_t(page)]);
-            if (start <= viewMin || start >= viewMax) continue;
-            const double px = chart.x(start, viewMin, viewMax);
-            painter.drawLine(QPointF(px, plot.top()), QPointF(px, plot.bottom()));
-        }
-    }
     // The document's extent along the key axis, as far as it is in view.
     const double bookBegin = std::max(double(mask_->documentBegin), viewMin);
     const double bookEnd = std::min(double(mask_->documentEnd), viewMax);
