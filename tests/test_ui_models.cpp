@@ -263,23 +263,25 @@ private slots:
         QCOMPARE(heat[2], 0.5f);
     }
 
-    void maskRastersSelectionsPerLayer() {
+    void maskTakesOneLayersSelections() {
         hip::AttentionTrace trace;
         trace.tokens.push_back({100, {{}, {{0, 25}, {50, 75}}}});
-        trace.tokens.push_back({101, {{}, {{25, 50}}}});
+        trace.tokens.push_back({101, {{}, {{25, 50}, {90, 120}}}});
         MaskRequest request;
         request.layer = 1;
-        request.keyBins = 4;
         request.contextTokens = 100;
         request.attention = *hip::AttentionConfig::preset("hip-3k");
-        const AttentionMask mask = rasterizeMask(trace, request);
+        request.pageStarts = {10, 60};
+        const AttentionMask mask = layerMask(trace, request);
         QCOMPARE(mask.queries, (std::vector<int64_t>{100, 101}));
-        QCOMPARE(mask.cells, (std::vector<float>{1, 0, 1, 0, 0, 1, 0, 0}));
+        QCOMPARE(mask.ranges, (std::vector<std::vector<hip::KeyRange>>{
+                                  {{0, 25}, {50, 75}}, {{25, 50}, {90, 100}}})); // clipped
+        QCOMPARE(mask.pageStarts, request.pageStarts);
         QVERIFY(!mask.denseLayer);
         request.layer = 0;
-        QVERIFY(rasterizeMask(trace, request).denseLayer);
+        QVERIFY(layerMask(trace, request).denseLayer);
         request.attention = hip::AttentionConfig{};
-        QVERIFY(!rasterizeMask(trace, request).note.isEmpty()); // dense preset: explained
+        QVERIFY(!layerMask(trace, request).note.isEmpty()); // dense preset: explained
     }
 
     void sourcesComeFromTheAttendedPages() {

@@ -266,8 +266,12 @@ Result<IngestResult> Session::ingest(const DocumentInput& document,
 
     reset();
     state_->systemPrompt = system;
+    const uint64_t textEnd = textOffset + document.text.size();
     auto run = state_->run(encoding.ids, false, cancel, [&](const Progress& p) {
-        if (progress) progress({"reading", p.done, p.total});
+        if (!progress) return;
+        const uint64_t readEnd = p.done > 0 ? encoding.spans[size_t(p.done - 1)].end : 0;
+        const uint64_t bytes = std::clamp<uint64_t>(readEnd, textOffset, textEnd) - textOffset;
+        progress({"reading", p.done, p.total, int64_t(bytes)});
     });
     if (!run) {
         reset();
@@ -276,7 +280,6 @@ Result<IngestResult> Session::ingest(const DocumentInput& document,
 
     IngestResult result;
     result.contextTokens = state_->cache->tokens();
-    const uint64_t textEnd = textOffset + document.text.size();
     bool started = false;
     for (size_t i = 0; i < encoding.spans.size(); ++i) {
         const tok::TokenSpan span = encoding.spans[i];

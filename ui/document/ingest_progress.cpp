@@ -25,6 +25,7 @@ std::string duration(double seconds) {
 std::string IngestEstimate::describe() const {
     std::string text = grouped(done) + " / " + grouped(total) + " tokens (" +
                        std::to_string(int(fraction() * 100)) + "%)";
+    if (pages > 0) text += ", " + grouped(pagesRead) + " / " + grouped(pages) + " pages";
     if (tokensPerSecond > 0) text += ", " + grouped(std::llround(tokensPerSecond)) + " tokens/s";
     if (done >= total && total > 0)
         text += ", done in " + duration(elapsedSeconds);

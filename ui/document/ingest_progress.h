@@ -17,9 +17,12 @@ struct IngestEstimate {
     double elapsedSeconds = 0;
     double tokensPerSecond = 0; // average since the start
     double secondsLeft = -1;    // -1 until there is a speed to go by
+    // Whole pages of the document among the tokens done, of `pages` (0: not known).
+    int pagesRead = 0;
+    int pages = 0;
 
     double fraction() const { return total > 0 ? double(done) / double(total) : 0; }
-    // "12,345 / 100,000 tokens (12%), 1,234 tokens/s, about 1 min 12 s left"
+    // "12,345 / 100,000 tokens (12%), 20 / 160 pages, 1,234 tokens/s, about 1 min 12 s left"
     std::string describe() const;
 };
 

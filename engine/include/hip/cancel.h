@@ -25,6 +25,9 @@ struct Progress {
     std::string stage; // what is being done, for a person ("mapping tensors", "prefill")
     int64_t done = 0;
     int64_t total = 0;
+    // Reading a document (Session::ingest): bytes of its text the done tokens stand for, so a
+    // front end can count the pages read; -1 for other work.
+    int64_t documentBytesDone = -1;
 };
 
 using ProgressCallback = std::function<void(const Progress&)>;

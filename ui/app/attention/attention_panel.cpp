@@ -19,7 +19,6 @@
 namespace hip::ui {
 namespace {
 
-constexpr int kMaskBins = 256;
 // Locality is measured on this many of the book's first tokens: long enough for distances in the
 // thousands, short enough for a CPU to finish in a minute or two.
 constexpr int64_t kLocalityTokens = 2048;
@@ -36,9 +35,9 @@ AttentionPanel::AttentionPanel(EngineBridge* bridge, QWidget* parent)
       measureWindow_(new QPushButton(tr("M&easure"), this)), status_(new QLabel(this)) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
-    tabs_->addTab(page(mask_, maskLayer_, nullptr), tr("HiP &mask"));
-    tabs_->addTab(page(locality_, localityLayer_, measureLocality_), tr("&Locality"));
-    tabs_->addTab(page(window_, windowLayer_, measureWindow_), tr("&Dense vs HiP"));
+    tabs_->addTab(page(mask_, maskLayer_, nullptr, true), tr("HiP &mask"));
+    tabs_->addTab(page(locality_, localityLayer_, measureLocality_, true), tr("&Locality"));
+    tabs_->addTab(page(window_, windowLayer_, measureWindow_, false), tr("&Dense vs HiP"));
     tabs_->setAccessibleName(tr("Attention views"));
     layout->addWidget(tabs_);
     status_->setAccessibleName(tr("Attention status"));
@@ -63,6 +62,11 @@ AttentionPanel::AttentionPanel(EngineBridge* bridge, QWidget* parent)
             [this](const ModelSummary& model) { setLayers(int(model.info.layers)); });
     connect(bridge_, &EngineBridge::answerFinished, this, &AttentionPanel::refreshMask);
     connect(bridge_, &EngineBridge::attentionMaskReady, mask_, &MaskHeatmap::setMask);
+    connect(bridge_, &EngineBridge::documentRead, this,
+            [this](const DocumentTokensPtr& tokens, int pagesRead) {
+                locality_->setTokensPerPage(pagesRead > 0 ? double(tokens->count()) / pagesRead
+                                                          : 0);
+            });
     connect(bridge_, &EngineBridge::localityMeasured, this,
             [this](const LocalityReportPtr& report) {
                 locality_->setReport(report);
@@ -90,7 +94,8 @@ AttentionPanel::AttentionPanel(EngineBridge* bridge, QWidget* parent)
     });
 }
 
-QWidget* AttentionPanel::page(ChartWidget* chart, QSpinBox* layer, QPushButton* action) {
+QWidget* AttentionPanel::page(ChartWidget* chart, QSpinBox* layer, QPushButton* action,
+                              bool zoomable) {
     auto* page = new QWidget(this);
     auto* layout = new QVBoxLayout(page);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -105,6 +110,16 @@ QWidget* AttentionPanel::page(ChartWidget* chart, QSpinBox* layer, QPushButton* 
         controls->addWidget(action);
     }
     controls->addStretch(1);
+    if (zoomable) {
+        auto* showAll = new QPushButton(tr("Show &All"), page);
+        showAll->setAccessibleName(tr("Show the whole range"));
+        showAll->setToolTip(
+            tr("Zoom out to the whole range (double-click or Escape on the chart)."));
+        showAll->setEnabled(false);
+        connect(showAll, &QPushButton::clicked, chart, &ChartWidget::resetZoom);
+        connect(chart, &ChartWidget::zoomChanged, showAll, &QPushButton::setEnabled);
+        controls->addWidget(showAll);
+    }
     auto* saveButton = new QPushButton(tr("&Save PNG…"), page);
     saveButton->setAccessibleName(tr("Save the chart as PNG"));
     connect(saveButton, &QPushButton::clicked, this,
@@ -130,7 +145,7 @@ void AttentionPanel::setLayers(int layers) {
 }
 
 void AttentionPanel::refreshMask() {
-    if (bridge_->hasModel()) bridge_->requestAttentionMask(maskLayer_->value(), kMaskBins);
+    if (bridge_->hasModel()) bridge_->requestAttentionMask(maskLayer_->value());
 }
 
 void AttentionPanel::measureLocality() {

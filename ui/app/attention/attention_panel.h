@@ -38,7 +38,8 @@ public:
     void measureWindow();
 
 private:
-    QWidget* page(ChartWidget* chart, QSpinBox* layer, QPushButton* action);
+    // `zoomable`: the chart zooms along x, and a button shows all of it again.
+    QWidget* page(ChartWidget* chart, QSpinBox* layer, QPushButton* action, bool zoomable);
     void setLayers(int layers);
     void save(ChartWidget* chart, const QString& name);
 

@@ -6,7 +6,7 @@
 
 namespace hip::ui {
 
-AttentionMask rasterizeMask(const hip::AttentionTrace& trace, const MaskRequest& request) {
+AttentionMask layerMask(const hip::AttentionTrace& trace, MaskRequest request) {
     AttentionMask mask;
     mask.layer = request.layer;
     mask.sinkTokens = request.attention.sinkTokens;
@@ -14,7 +14,8 @@ AttentionMask rasterizeMask(const hip::AttentionTrace& trace, const MaskRequest&
     mask.documentBegin = request.documentBegin;
     mask.documentEnd = request.documentEnd;
     mask.contextTokens = std::max<int64_t>(1, request.contextTokens);
-    mask.keyBins = int(std::clamp<int64_t>(request.keyBins, 1, mask.contextTokens));
+    mask.pageStarts = std::move(request.pageStarts);
+    mask.pageNames = std::move(request.pageNames);
 
     auto tr = [](const char* text) { return QCoreApplication::translate("AttentionMask", text); };
     if (request.attention.mode == hip::AttentionConfig::Mode::Dense) {
@@ -31,30 +32,18 @@ AttentionMask rasterizeMask(const hip::AttentionTrace& trace, const MaskRequest&
         return mask;
     }
 
-    const double binSize = double(mask.contextTokens) / mask.keyBins;
     mask.queries.reserve(trace.tokens.size());
-    mask.cells.assign(trace.tokens.size() * size_t(mask.keyBins), 0.0f);
+    mask.ranges.reserve(trace.tokens.size());
     bool anySelection = false;
-    for (size_t row = 0; row < trace.tokens.size(); ++row) {
-        const hip::TokenAttention& token = trace.tokens[row];
+    for (const hip::TokenAttention& token : trace.tokens) {
         mask.queries.push_back(token.position);
-        if (size_t(request.layer) >= token.layers.size()) continue;
-        float* cells = mask.cells.data() + row * size_t(mask.keyBins);
-        for (const hip::KeyRange& range : token.layers[size_t(request.layer)]) {
-            anySelection = true;
-            // Spread the range over the bins it overlaps, each getting its covered share.
-            const int64_t end = std::min(range.end, mask.contextTokens);
-            for (int64_t begin = range.begin; begin < end;) {
-                const int bin = std::min(mask.keyBins - 1, int(double(begin) / binSize));
-                const auto binEnd =
-                    std::min<int64_t>(end, int64_t(std::ceil(double(bin + 1) * binSize)));
-                const int64_t covered = std::max<int64_t>(1, binEnd - begin);
-                cells[bin] += float(double(covered) / binSize);
-                begin += covered;
-            }
-        }
-        for (int b = 0; b < mask.keyBins; ++b)
-            cells[b] = std::min(cells[b], 1.0f);
+        std::vector<hip::KeyRange> ranges;
+        if (size_t(request.layer) < token.layers.size())
+            for (const hip::KeyRange& range : token.layers[size_t(request.layer)])
+                if (range.begin < std::min(range.end, mask.contextTokens))
+                    ranges.push_back({range.begin, std::min(range.end, mask.contextTokens)});
+        anySelection = anySelection || !ranges.empty();
+        mask.ranges.push_back(std::move(ranges));
     }
     if (!anySelection) {
         mask.denseLayer = true;

@@ -1,6 +1,6 @@
 #pragma once
-// Rasterizes HiP's selections in one layer of an answer's trace into the query-by-key-block grid
-// the mask view draws.
+// Takes HiP's selections in one layer out of an answer's trace, with what the mask view needs to
+// draw them by page: the document's place in the context and where each page starts.
 
 #include "bridge/bridge_types.h"
 
@@ -11,13 +11,14 @@ namespace hip::ui {
 
 struct MaskRequest {
     int layer = 0;
-    int keyBins = 256;         // columns; fewer when the context is shorter
     int64_t contextTokens = 0; // key positions in the cache when the answer ended
     hip::AttentionConfig attention;
     int64_t documentBegin = 0;
     int64_t documentEnd = 0;
+    std::vector<int64_t> pageStarts; // as doc::pageStartPositions gives them
+    std::vector<QString> pageNames;
 };
 
-AttentionMask rasterizeMask(const hip::AttentionTrace& trace, const MaskRequest& request);
+AttentionMask layerMask(const hip::AttentionTrace& trace, MaskRequest request);
 
 } // namespace hip::ui

@@ -8,6 +8,7 @@
 #include "document/passage.h"
 
 #include <hip/attention_config.h>
+#include <hip/attention_trace.h>
 #include <hip/context_plan.h>
 #include <hip/evaluation.h>
 #include <hip/generation.h>
@@ -75,18 +76,19 @@ struct AnswerOutcome {
     AttentionSummaryPtr attention; // null when nothing was generated
 };
 
-// HiP's selection in one layer while answering, rasterized: one row per generated token (query),
-// `keyBins` columns over the key positions [0, contextTokens). A cell holds the share of its key
-// positions that were selected (0..1). Sinks and the window are always attended and not in it.
+// HiP's selection in one layer while answering: per generated token (row), its query's KV
+// position and the key ranges selected for it in [0, contextTokens). Sinks and the window are
+// always attended and not in them. The views bin it by page for the range they show.
 struct AttentionMask {
     int layer = 0;
-    int keyBins = 0;
-    int64_t contextTokens = 0;    // key positions covered by the bins
-    std::vector<int64_t> queries; // KV position of each row's query token
-    std::vector<float> cells;     // rows * keyBins, row-major
-    int64_t documentBegin = 0;    // KV positions of the document, to mark on the axis
+    int64_t contextTokens = 0;                      // key positions when the answer ended
+    std::vector<int64_t> queries;                   // KV position of each row's query token
+    std::vector<std::vector<hip::KeyRange>> ranges; // per row, the selected key ranges
+    int64_t documentBegin = 0;                      // KV positions of the document
     int64_t documentEnd = 0;
-    int32_t sinkTokens = 0; // from the attention configuration
+    std::vector<int64_t> pageStarts; // KV position where each page starts (empty: no book)
+    std::vector<QString> pageNames;  // "page 12 (xii)", per page
+    int32_t sinkTokens = 0;          // from the attention configuration
     int32_t windowTokens = 0;
     bool denseLayer = false; // the layer ran dense: every key attended, nothing selected
     QString note;            // why the mask is empty, for a person

@@ -109,10 +109,9 @@ void EngineBridge::countTokens(const DocumentPtr& document) {
         worker_, [w = worker_, document] { w->countTokens(document); }, Qt::QueuedConnection);
 }
 
-void EngineBridge::requestAttentionMask(int layer, int keyBins) {
+void EngineBridge::requestAttentionMask(int layer) {
     QMetaObject::invokeMethod(
-        worker_, [w = worker_, layer, keyBins] { w->attentionMask(layer, keyBins); },
-        Qt::QueuedConnection);
+        worker_, [w = worker_, layer] { w->attentionMask(layer); }, Qt::QueuedConnection);
 }
 
 void EngineBridge::setHistory(const ChatTurns& turns) {

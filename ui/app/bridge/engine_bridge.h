@@ -54,7 +54,7 @@ public:
     // hip::Engine::planForDocument, answered in contextPlanned.
     void planContext(const hip::LoadOptions& options, qint64 documentTokens, bool attentionChosen);
     void countTokens(const DocumentPtr& document);
-    void requestAttentionMask(int layer, int keyBins);
+    void requestAttentionMask(int layer);
     // Replaces the conversation the model sees after the book (a saved chat, restored once the
     // book is read); a request queued after it sees the new conversation.
     void setHistory(const ChatTurns& turns);

@@ -4,6 +4,7 @@
 #include "bridge/context_budget.h"
 #include "bridge/document_prefix.h"
 #include "document/document_ingest.h"
+#include "document/page_positions.h"
 
 #include <hip/evaluation.h>
 
@@ -246,19 +247,23 @@ void EngineWorker::ask(const QString& question, const hip::GenerateOptions& opti
     emit finished(Operation::Answer);
 }
 
-void EngineWorker::attentionMask(int layer, int keyBins) {
+void EngineWorker::attentionMask(int layer) {
     if (engine_ && session_) {
         MaskRequest request;
         request.layer = layer;
-        request.keyBins = keyBins;
         request.contextTokens = session_->cachedTokens();
         request.attention = engine_->attention();
         if (tokens_) {
             request.documentBegin = tokens_->firstPosition();
             request.documentEnd = tokens_->endPosition();
+            if (document_) {
+                request.pageStarts = doc::pageStartPositions(*document_, *tokens_);
+                for (int page = 0; page < int(document_->pages.size()); ++page)
+                    request.pageNames.push_back(document_->pageName(page));
+            }
         }
-        emit attentionMaskReady(
-            std::make_shared<const AttentionMask>(rasterizeMask(session_->trace(), request)));
+        emit attentionMaskReady(std::make_shared<const AttentionMask>(
+            layerMask(session_->trace(), std::move(request))));
     }
     emit finished(Operation::AttentionMask);
 }

@@ -51,7 +51,7 @@ public:
     void setHistory(const hip::ui::ChatTurns& turns);
     // Reports the conversation the model sees (historyReported).
     void reportHistory();
-    void attentionMask(int layer, int keyBins);
+    void attentionMask(int layer);
     void measureLocality(int64_t contextTokens, const hip::CancelToken& cancel);
     void measureWindow(const hip::ui::AttentionWindowRequest& request,
                        const hip::CancelToken& cancel);

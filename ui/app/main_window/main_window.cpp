@@ -427,8 +427,9 @@ void MainWindow::connectEngine() {
                 else
                     activity_->clear();
                 statusBar()->showMessage(
-                    tr("The book is in the model: %1 tokens read in %2.")
-                        .arg(formatCount(tokens->count()), formatDuration(tokens->seconds())),
+                    tr("The book is in the model: %1 pages, %2 tokens read in %3.")
+                        .arg(formatCount(pagesRead), formatCount(tokens->count()),
+                             formatDuration(tokens->seconds())),
                     10000);
                 updateAskState();
             });

@@ -47,6 +47,8 @@ QString ReadingController::describe(const QString& title, const doc::IngestEstim
     QString text = tr("Reading “%1” into the model: %2 / %3 tokens (%4%)")
                        .arg(title, formatCount(e.done), formatCount(e.total))
                        .arg(qRound(e.fraction() * 100));
+    if (e.pages > 0)
+        text += tr(" · %1 / %2 pages").arg(formatCount(e.pagesRead), formatCount(e.pages));
     if (e.tokensPerSecond > 0)
         text += tr(" · %1 tokens/s").arg(formatCount(qRound64(e.tokensPerSecond)));
     if (e.secondsLeft >= 0) text += tr(" · about %1 left").arg(formatDuration(e.secondsLeft));

@@ -33,7 +33,8 @@ public:
     bool isRead() const { return tokens_ != nullptr; }
     const DocumentTokensPtr& tokens() const { return tokens_; }
 
-    // "Reading "Title" into the model: 1,234 / 5,678 tokens (21%) · 160 tokens/s · about 30 s left"
+    // "Reading "Title" into the model: 1,234 / 5,678 tokens (21%) · 2 / 9 pages · 160 tokens/s ·
+    // about 30 s left"
     static QString describe(const QString& title, const doc::IngestEstimate& estimate);
 
 signals:
