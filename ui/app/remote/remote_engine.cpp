@@ -25,6 +25,15 @@ int httpStatus(const QNetworkReply& reply) {
     return reply.attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
 }
 
+// Ends a reply at once, without its finished() or anything else reaching `engine`. Only the
+// engine's connections go: Qt's own carry the abort to the connection, which then closes.
+void drop(QNetworkReply* reply, const QObject* engine) {
+    if (!reply) return;
+    reply->disconnect(engine);
+    reply->abort();
+    reply->deleteLater();
+}
+
 } // namespace
 
 RemoteEngine::RemoteEngine(RemoteOptions options, QObject* parent)
@@ -33,12 +42,9 @@ RemoteEngine::RemoteEngine(RemoteOptions options, QObject* parent)
 }
 
 RemoteEngine::~RemoteEngine() {
-    // No signal may reach a half-destroyed engine: the replies go without finishing.
+    // No signal may reach a half-destroyed engine.
     for (QNetworkReply* reply : {models_.data(), props_.data(), answer_.data()})
-        if (reply) {
-            reply->disconnect(this);
-            reply->abort();
-        }
+        drop(reply, this);
 }
 
 QString RemoteEngine::address() const {
@@ -152,14 +158,13 @@ bool RemoteEngine::ask(const QString& question, const hip::GenerateOptions& opti
     if (question_) return false;
     if (history) history_ = std::move(*history);
     question_ = Question{question, options};
-    cancelled_ = false;
     text_.clear();
     answerText_.clear();
     // Like the local engine's, the results arrive after ask() has returned.
     QMetaObject::invokeMethod(
         this,
         [this] {
-            if (!question_ || answer_ || cancelled_) return;
+            if (!question_ || answer_) return;
             if (server_)
                 send();
             else
@@ -181,7 +186,7 @@ void RemoteEngine::send() {
     post.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
     post.setRawHeader("Accept", "text/event-stream");
     events_ = SseReader();
-    errorBody_.clear();
+    body_.clear();
     finishReason_.clear();
     streamError_.clear();
     done_ = false;
@@ -196,8 +201,8 @@ void RemoteEngine::onAnswerData() {
     const QByteArray bytes = answer_->readAll();
     if (httpStatus(*answer_) == 200 && isEventStream(*answer_)) {
         readEvents(bytes);
-    } else if (errorBody_.size() < kMaxBodyBytes) {
-        errorBody_ += bytes;
+    } else if (body_.size() < kMaxBodyBytes) {
+        body_ += bytes;
     }
 }
 
@@ -226,22 +231,17 @@ void RemoteEngine::onAnswerEnd() {
     if (answer_->bytesAvailable() > 0) onAnswerData();
     QNetworkReply* reply = std::exchange(answer_, nullptr);
     reply->deleteLater();
-    if (cancelled_) {
-        endAnswer(hip::StopReason::Cancelled);
-        return;
-    }
-    if (const QString problem = problemOf(*reply, errorBody_, tr("chat completions"));
+    if (const QString problem = problemOf(*reply, body_, tr("chat completions"));
         !problem.isEmpty()) {
         failAnswer(problem);
         return;
     }
     if (!isEventStream(*reply)) {
         // A server that answered whole though asked to stream.
-        const AnswerPiece whole = parseWholeAnswer(errorBody_);
+        const AnswerPiece whole = parseWholeAnswer(body_);
         if (whole.malformed || !whole.error.isEmpty()) {
-            failAnswer(
-                tr("The server at %1 sent an answer that could not be read: %2")
-                    .arg(address(), whole.malformed ? errorMessageOf(errorBody_) : whole.error));
+            failAnswer(tr("The server at %1 sent an answer that could not be read: %2")
+                           .arg(address(), whole.malformed ? errorMessageOf(body_) : whole.error));
             return;
         }
         text_ = whole.text;
@@ -263,11 +263,8 @@ void RemoteEngine::onAnswerEnd() {
 
 void RemoteEngine::cancel() {
     if (!question_) return;
-    cancelled_ = true;
-    if (answer_)
-        answer_->abort(); // its finished() ends the answer
-    else
-        endAnswer(hip::StopReason::Cancelled); // it was not sent yet
+    drop(std::exchange(answer_, nullptr), this); // the text so far was read as it came
+    endAnswer(hip::StopReason::Cancelled);
 }
 
 void RemoteEngine::endAnswer(hip::StopReason reason) {

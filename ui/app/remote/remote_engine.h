@@ -92,10 +92,9 @@ private:
     QPointer<QNetworkReply> models_;
     QPointer<QNetworkReply> props_;
     QPointer<QNetworkReply> answer_;
-    bool cancelled_ = false;
     SseReader events_;
-    QByteArray errorBody_; // the body of an answer refused with an HTTP error
-    QString text_;         // the answer so far
+    QByteArray body_; // what is not an event stream: an error, or an answer sent whole
+    QString text_;    // the answer so far
     QString finishReason_;
     QString streamError_;
     bool done_ = false; // the stream's [DONE]
