@@ -235,6 +235,10 @@ std::string documentPrompt(const DocumentInput& document) {
 
 } // namespace
 
+std::string documentSystemTurn(const DocumentInput& document) {
+    return documentPrompt(document) + document.text;
+}
+
 Result<IngestResult> Session::ingest(const DocumentInput& document,
                                      const ProgressCallback& progress, const CancelToken& cancel) {
     using Clock = std::chrono::steady_clock;

@@ -27,6 +27,10 @@ struct DocumentInput {
     std::string text; // UTF-8
 };
 
+// The system turn Session::ingest makes of a document: an instruction naming it, then its text.
+// A front end that sends a book to a server uses it too, so a remote model is asked the same way.
+std::string documentSystemTurn(const DocumentInput& document);
+
 // Byte range [begin, end) of the document text.
 struct TextRange {
     uint64_t begin = 0;

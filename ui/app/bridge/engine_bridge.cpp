@@ -7,7 +7,7 @@
 namespace hip::ui {
 
 EngineBridge::EngineBridge(QObject* parent)
-    : QObject(parent), memory_(std::make_shared<MemoryProbe>()),
+    : AnswerEngine(parent), memory_(std::make_shared<MemoryProbe>()),
       worker_(new EngineWorker(memory_)) {
     memoryTimer_.setInterval(kMemorySampleMs);
     connect(&memoryTimer_, &QTimer::timeout, this, &EngineBridge::sampleMemory);
@@ -16,9 +16,7 @@ EngineBridge::EngineBridge(QObject* parent)
     worker_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
 
-    coalesce_.setSingleShot(true);
-    coalesce_.setInterval(kCoalesceMs);
-    connect(&coalesce_, &QTimer::timeout, this, &EngineBridge::flushText);
+    connect(&answerText_, &TextCoalescer::text, this, &EngineBridge::answerText);
 
     // Results cross to the GUI thread queued (the worker lives on another thread).
     connect(worker_, &EngineWorker::memoryEstimated, this, &EngineBridge::memoryEstimated);
@@ -31,11 +29,15 @@ EngineBridge::EngineBridge(QObject* parent)
     });
     connect(worker_, &EngineWorker::tokensCounted, this, &EngineBridge::tokensCounted);
     connect(worker_, &EngineWorker::readingProgress, this, &EngineBridge::readingProgress);
-    connect(worker_, &EngineWorker::documentRead, this, &EngineBridge::documentRead);
-    connect(worker_, &EngineWorker::answerPiece, this, &EngineBridge::onPiece);
+    connect(worker_, &EngineWorker::documentRead, this,
+            [this](const DocumentTokensPtr& tokens, int pagesRead) {
+                emit documentRead(tokens, pagesRead);
+                emit conversationCleared();
+            });
+    connect(worker_, &EngineWorker::answerPiece, &answerText_, &TextCoalescer::append);
     connect(worker_, &EngineWorker::attentionUpdated, this, &EngineBridge::attentionUpdated);
     connect(worker_, &EngineWorker::answerFinished, this, [this](const AnswerOutcome& outcome) {
-        flushText();
+        answerText_.flush();
         emit answerFinished(outcome);
     });
     connect(worker_, &EngineWorker::attentionMaskReady, this, &EngineBridge::attentionMaskReady);
@@ -46,8 +48,11 @@ EngineBridge::EngineBridge(QObject* parent)
     connect(worker_, &EngineWorker::notice, this, &EngineBridge::notice);
     connect(worker_, &EngineWorker::failed, this,
             [this](Operation operation, const QString& message, hip::ErrorCode code) {
-                if (operation == Operation::Answer) flushText();
                 if (operation == Operation::LoadModel) model_.reset();
+                if (operation == Operation::Answer) {
+                    answerText_.flush();
+                    emit answerFailed(message);
+                }
                 emit failed(operation, message, code);
             });
     connect(worker_, &EngineWorker::finished, this, &EngineBridge::onFinished);
@@ -148,7 +153,7 @@ bool EngineBridge::readDocument(const DocumentPtr& document, bool onlyWhatFits) 
 bool EngineBridge::ask(const QString& question, const hip::GenerateOptions& options,
                        std::optional<ChatTurns> history) {
     if (!begin(Operation::Answer)) return false;
-    pendingText_.clear();
+    answerText_.clear();
     QMetaObject::invokeMethod(
         worker_,
         [w = worker_, question, options, history = std::move(history), cancel = cancel_] {
@@ -175,18 +180,6 @@ bool EngineBridge::measureWindow(const AttentionWindowRequest& request) {
         worker_, [w = worker_, request, cancel = cancel_] { w->measureWindow(request, cancel); },
         Qt::QueuedConnection);
     return true;
-}
-
-void EngineBridge::onPiece(const QString& piece) {
-    pendingText_ += piece;
-    if (!coalesce_.isActive()) coalesce_.start();
-}
-
-void EngineBridge::flushText() {
-    coalesce_.stop();
-    if (pendingText_.isEmpty()) return;
-    const QString text = std::exchange(pendingText_, QString());
-    emit answerText(text);
 }
 
 } // namespace hip::ui

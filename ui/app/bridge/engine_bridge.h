@@ -4,16 +4,18 @@
 // request returns at once and its result arrives as a signal. The cancel token of the running
 // operation stays here, so the GUI can stop it while the engine thread is busy.
 //
-// Answer text is coalesced: pieces arriving within kCoalesceMs reach the view as one answerText
-// signal, so a fast GPU does not repaint the chat for every token.
+// It is the chat's AnswerEngine when the model runs on this computer. Answer text is coalesced
+// (TextCoalescer), so a fast GPU does not repaint the chat for every token.
 //
 // Memory is sampled here, on the GUI thread, from a timer: Engine::memory() is safe to call while
 // the engine thread computes, so the gauge keeps moving during a long prefill chunk. The worker
 // attaches its engine to the shared MemoryProbe after a load and detaches it before unloading.
 
+#include "bridge/answer_engine.h"
 #include "bridge/attention_window.h"
 #include "bridge/bridge_types.h"
 #include "bridge/memory_probe.h"
+#include "bridge/text_coalescer.h"
 
 #include <hip/cancel.h>
 #include <hip/engine.h>
@@ -30,12 +32,11 @@ namespace hip::ui {
 
 class EngineWorker;
 
-class EngineBridge final : public QObject {
+class EngineBridge final : public AnswerEngine {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(EngineBridge)
 
 public:
-    static constexpr int kCoalesceMs = 40;
     static constexpr int kMemorySampleMs = 500; // the gauge's rate: twice a second
 
     explicit EngineBridge(QObject* parent = nullptr);
@@ -45,7 +46,7 @@ public:
 
     // The long operation running (model load, reading, answer, measurement), if any.
     std::optional<Operation> busyWith() const { return busyWith_; }
-    bool isBusy() const { return busyWith_.has_value(); }
+    bool isBusy() const override { return busyWith_.has_value(); }
     bool hasModel() const { return model_.has_value(); }
     const std::optional<ModelSummary>& model() const { return model_; }
 
@@ -57,7 +58,7 @@ public:
     void requestAttentionMask(int layer);
     // Replaces the conversation the model sees after the book (a saved chat, restored once the
     // book is read); a request queued after it sees the new conversation.
-    void setHistory(const ChatTurns& turns);
+    void setHistory(const ChatTurns& turns) override;
     // The conversation the model sees now, in historyReported.
     void requestHistory();
     // How often memorySampled fires while a model is loaded.
@@ -69,12 +70,12 @@ public:
     // With `history`, the conversation before the question is replaced first: regenerate asks
     // the last question again with the chat up to it, so the model does not see the old answer.
     bool ask(const QString& question, const hip::GenerateOptions& options,
-             std::optional<ChatTurns> history = std::nullopt);
+             std::optional<ChatTurns> history = std::nullopt) override;
     bool measureLocality(int64_t contextTokens);
     bool measureWindow(const AttentionWindowRequest& request);
 
     // Stops the running long operation; its `failed` (cancelled) or result and `finished` follow.
-    void cancel();
+    void cancel() override;
 
 signals:
     void memoryEstimated(const hip::MemoryEstimate& estimate);
@@ -84,9 +85,8 @@ signals:
     void tokensCounted(qint64 documentTokens, qint64 contextTokens);
     void readingProgress(const hip::doc::IngestEstimate& estimate);
     void documentRead(const hip::ui::DocumentTokensPtr& tokens, int pagesRead);
-    void answerText(const QString& text); // coalesced pieces of the streaming answer
-    void attentionUpdated(const hip::ui::AttentionSummaryPtr& attention);
-    void answerFinished(const hip::ui::AnswerOutcome& outcome);
+    // answerText, attentionUpdated, answerFinished, answerFailed and conversationCleared: see
+    // AnswerEngine.
     void attentionMaskReady(const hip::ui::AttentionMaskPtr& mask);
     void measureProgress(const QString& stage, qint64 done, qint64 total);
     void localityMeasured(const hip::ui::LocalityReportPtr& report);
@@ -101,8 +101,6 @@ signals:
 
 private:
     bool begin(Operation operation);
-    void onPiece(const QString& piece);
-    void flushText();
     void onFinished(Operation operation);
     void sampleMemory();
 
@@ -113,8 +111,7 @@ private:
     std::optional<Operation> busyWith_;
     hip::CancelToken cancel_;
     std::optional<ModelSummary> model_;
-    QString pendingText_;
-    QTimer coalesce_;
+    TextCoalescer answerText_;
 };
 
 } // namespace hip::ui

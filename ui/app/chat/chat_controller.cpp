@@ -1,6 +1,6 @@
 #include "chat/chat_controller.h"
 
-#include "bridge/engine_bridge.h"
+#include "bridge/answer_engine.h"
 #include "chat/chat_export.h"
 #include "chat/chat_model.h"
 
@@ -26,20 +26,46 @@ QString noteFor(hip::StopReason reason) {
 
 } // namespace
 
-ChatController::ChatController(EngineBridge& bridge, ChatModel& model, AppSettings& settings,
+ChatController::ChatController(AnswerEngine& engine, ChatModel& model, AppSettings& settings,
                                ChatStore store, QObject* parent)
-    : QObject(parent), bridge_(bridge), model_(model), settings_(settings),
+    : QObject(parent), engine_(&engine), model_(model), settings_(settings),
       store_(std::move(store)) {
-    connect(&bridge_, &EngineBridge::answerText, this, [this](const QString& text) {
+    connectEngine();
+    // Every finished change is saved at once: a chat is small, and a crash must not lose it.
+    connect(&model_, &ChatModel::contentChanged, this, [this] {
+        if (const hip::Status saved = save(); !saved)
+            emit error(QString::fromStdString(saved.message()));
+    });
+}
+
+void ChatController::setEngine(AnswerEngine& engine) {
+    if (&engine == engine_) return;
+    if (answering_) {
+        engine_->cancel();
+        if (answering_) { // an engine on its own thread stops later: its answer ends here
+            const int row = model_.streamingRow();
+            model_.finishAnswer(row >= 0 ? model_.message(row).text : QString(),
+                                noteFor(hip::StopReason::Cancelled));
+            setAnswering(false);
+        }
+    }
+    disconnect(engine_, nullptr, this, nullptr);
+    engine_ = &engine;
+    connectEngine();
+    engine_->setHistory(turnsOf(model_.messages()));
+}
+
+void ChatController::connectEngine() {
+    connect(engine_, &AnswerEngine::answerText, this, [this](const QString& text) {
         if (answering_) model_.appendToAnswer(text);
     });
-    connect(&bridge_, &EngineBridge::attentionUpdated, this,
+    connect(engine_, &AnswerEngine::attentionUpdated, this,
             [this](const AttentionSummaryPtr& attention) {
                 if (!answering_ || !attention) return;
                 model_.setAnswerSources(model_.streamingRow(), sourcesOf(*attention));
                 emit attentionChanged(attention);
             });
-    connect(&bridge_, &EngineBridge::answerFinished, this, [this](const AnswerOutcome& outcome) {
+    connect(engine_, &AnswerEngine::answerFinished, this, [this](const AnswerOutcome& outcome) {
         if (!answering_) return;
         const int row = model_.streamingRow();
         if (outcome.attention) {
@@ -49,28 +75,23 @@ ChatController::ChatController(EngineBridge& bridge, ChatModel& model, AppSettin
         model_.finishAnswer(outcome.text, noteFor(outcome.stopReason));
         setAnswering(false);
     });
-    connect(&bridge_, &EngineBridge::failed, this,
-            [this](Operation operation, const QString& message, hip::ErrorCode) {
-                if (operation != Operation::Answer || !answering_) return;
-                const int row = model_.streamingRow();
-                model_.finishAnswer(row >= 0 ? model_.message(row).text : QString(),
-                                    tr("failed: %1").arg(message));
-                setAnswering(false);
-                emit error(tr("The answer failed: %1").arg(message));
-            });
-    // Reading a book replaces the model's conversation: the chat shown goes back into it.
-    connect(&bridge_, &EngineBridge::documentRead, this, [this] {
-        if (ChatTurns turns = turnsOf(model_.messages()); !turns.empty()) bridge_.setHistory(turns);
+    connect(engine_, &AnswerEngine::answerFailed, this, [this](const QString& message) {
+        if (!answering_) return;
+        const int row = model_.streamingRow();
+        model_.finishAnswer(row >= 0 ? model_.message(row).text : QString(),
+                            tr("failed: %1").arg(message));
+        setAnswering(false);
+        emit error(tr("The answer failed: %1").arg(message));
     });
-    // Every finished change is saved at once: a chat is small, and a crash must not lose it.
-    connect(&model_, &ChatModel::contentChanged, this, [this] {
-        if (const hip::Status saved = save(); !saved)
-            emit error(QString::fromStdString(saved.message()));
+    // The engine's conversation was emptied (a book was read): the chat shown goes back into it.
+    connect(engine_, &AnswerEngine::conversationCleared, this, [this] {
+        if (ChatTurns turns = turnsOf(model_.messages()); !turns.empty())
+            engine_->setHistory(turns);
     });
 }
 
 QString ChatController::setDocument(const QString& key, const QString& path, const QString& title) {
-    if (answering_) bridge_.cancel();
+    if (answering_) engine_->cancel();
     // Every change was saved as it happened; the old chat only has to leave the model.
     key_.clear();
     model_.setMessages({});
@@ -89,7 +110,7 @@ bool ChatController::ask(const QString& question) {
 }
 
 bool ChatController::regenerate() {
-    if (answering_ || bridge_.isBusy()) return false;
+    if (answering_ || engine_->isBusy()) return false;
     const QString question = model_.takeLastAnswer();
     if (question.isEmpty()) return false;
     // A fresh draw: greedy decoding would write the same answer again.
@@ -104,7 +125,7 @@ bool ChatController::regenerate() {
 bool ChatController::send(const QString& question, const hip::GenerateOptions& options,
                           std::optional<ChatTurns> history) {
     if (answering_ || question.trimmed().isEmpty()) return false;
-    if (!bridge_.ask(question, options, std::move(history))) return false;
+    if (!engine_->ask(question, options, std::move(history))) return false;
     model_.addQuestion(question);
     model_.beginAnswer();
     setAnswering(true);
@@ -112,7 +133,7 @@ bool ChatController::send(const QString& question, const hip::GenerateOptions& o
 }
 
 void ChatController::stop() {
-    if (answering_) bridge_.cancel();
+    if (answering_) engine_->cancel();
 }
 
 void ChatController::setAnswering(bool answering) {

@@ -1,8 +1,8 @@
 #pragma once
-// The conversation's logic: questions go to the engine, streamed text and sources come back into
-// the ChatModel, finished chats are saved per document and restored when it opens again (into the
-// model too, once the book is read, so follow-up questions see them), and a chat can be exported
-// to Markdown.
+// The conversation's logic: questions go to the answering engine (local or remote, see
+// AnswerEngine), streamed text and sources come back into the ChatModel, finished chats are saved
+// per document and restored when it opens again (into the model too, once the book is read, so
+// follow-up questions see them), and a chat can be exported to Markdown.
 
 #include "bridge/bridge_types.h"
 #include "chat/chat_store.h"
@@ -15,16 +15,21 @@
 
 namespace hip::ui {
 
+class AnswerEngine;
 class ChatModel;
-class EngineBridge;
 
 class ChatController final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ChatController)
 
 public:
-    ChatController(EngineBridge& bridge, ChatModel& model, AppSettings& settings, ChatStore store,
+    ChatController(AnswerEngine& engine, ChatModel& model, AppSettings& settings, ChatStore store,
                    QObject* parent = nullptr);
+
+    // Asks `engine` from now on; an answer being written by the one before is stopped, and the
+    // chat shown becomes the new engine's conversation.
+    void setEngine(AnswerEngine& engine);
+    AnswerEngine& engine() const { return *engine_; }
 
     // Switches to the saved chat of another document (`key` empty: no document). Returns a
     // message when the saved chat could not be restored.
@@ -58,8 +63,9 @@ private:
     bool send(const QString& question, const hip::GenerateOptions& options,
               std::optional<ChatTurns> history = std::nullopt);
     void setAnswering(bool answering);
+    void connectEngine();
 
-    EngineBridge& bridge_;
+    AnswerEngine* engine_;
     ChatModel& model_;
     AppSettings& settings_;
     ChatStore store_;

@@ -6,6 +6,7 @@
 #include "chat/chat_model.h"
 #include "chat/chat_panel.h"
 #include "common/formatting.h"
+#include "common/local_engine_only.h"
 #include "document_view/document_view.h"
 #include "document_view/find_bar.h"
 #include "document_view/heat_strip.h"
@@ -16,6 +17,8 @@
 #include "main_window/model_controller.h"
 #include "main_window/reading_controller.h"
 #include "memory/memory_gauge.h"
+#include "remote/context_fit.h"
+#include "remote/remote_engine.h"
 #include "settings/settings_dialog.h"
 
 #include <QAction>
@@ -85,6 +88,7 @@ MainWindow::MainWindow(AppSettings& settings, const QString& chatFolder, QWidget
     createActions();
     createStatusBar();
     connectEngine();
+    applyEngineChoice();
 
     if (!restoreGeometry(settings_.windowGeometry())) resize(1400, 900);
     restoreState(settings_.windowState());
@@ -129,6 +133,10 @@ void MainWindow::createWidgets() {
     outline_ = new OutlineModel(this);
     memory_ = new MemoryGauge(this);
     attention_ = new AttentionPanel(bridge_, this);
+    memoryArea_ =
+        new LocalEngineOnly(memory_, tr("The memory gauge needs the local engine."), this);
+    attentionArea_ =
+        new LocalEngineOnly(attention_, tr("The attention views need the local engine."), this);
     heatStrip_ = new HeatStrip(this);
 }
 
@@ -145,9 +153,15 @@ QDockWidget* MainWindow::addDock(QWidget* widget, const QString& title, const QS
 void MainWindow::createDocks() {
     // Pages: the heat strip beside the thumbnails, so the whole book's heat is always in view.
     auto* pages = new QWidget(this);
-    auto* pagesLayout = new QHBoxLayout(pages);
-    pagesLayout->setContentsMargins(2, 2, 2, 2);
+    auto* pagesColumn = new QVBoxLayout(pages);
+    pagesColumn->setContentsMargins(2, 2, 2, 2);
+    heatNotice_ = new QLabel(pages);
+    heatNotice_->setWordWrap(true);
+    heatNotice_->hide();
+    pagesColumn->addWidget(heatNotice_);
+    auto* pagesLayout = new QHBoxLayout;
     pagesLayout->setSpacing(2);
+    pagesColumn->addLayout(pagesLayout, 1);
     thumbnailView_ = new QListView(pages);
     thumbnailView_->setModel(thumbnails_);
     // A single column of pages with their labels underneath, like a book's spine of pages.
@@ -178,9 +192,9 @@ void MainWindow::createDocks() {
     QDockWidget* chatDock =
         addDock(chatPanel_, tr("Chat"), QStringLiteral("chatDock"), Qt::RightDockWidgetArea);
     QDockWidget* memoryDock =
-        addDock(memory_, tr("Memory"), QStringLiteral("memoryDock"), Qt::RightDockWidgetArea);
+        addDock(memoryArea_, tr("Memory"), QStringLiteral("memoryDock"), Qt::RightDockWidgetArea);
     splitDockWidget(chatDock, memoryDock, Qt::Vertical);
-    QDockWidget* attentionDock = addDock(attention_, tr("Attention"),
+    QDockWidget* attentionDock = addDock(attentionArea_, tr("Attention"),
                                          QStringLiteral("attentionDock"), Qt::BottomDockWidgetArea);
     attentionDock->hide(); // a deep dive: shown from the View menu
     resizeDocks({chatDock}, {480}, Qt::Horizontal);
@@ -293,7 +307,12 @@ void MainWindow::createActions() {
     askAction_ = action(chatMenu, tr("&Ask"), QStringLiteral("mail-send"),
                         QKeySequence(tr("Ctrl+Return")), [this] { chatPanel_->submit(); });
     stopAction_ = action(chatMenu, tr("&Stop Answering"), QStringLiteral("process-stop"),
-                         QKeySequence(Qt::Key_Escape), [this] { bridge_->cancel(); });
+                         QKeySequence(Qt::Key_Escape), [this] {
+                             if (chat_->isAnswering())
+                                 chat_->stop();
+                             else
+                                 bridge_->cancel();
+                         });
     regenerateAction_ =
         action(chatMenu, tr("&Regenerate the Last Answer"), QStringLiteral("view-refresh"),
                QKeySequence(tr("Ctrl+R")), [this] { chat_->regenerate(); });
@@ -470,6 +489,11 @@ void MainWindow::connectEngine() {
 }
 
 void MainWindow::loadModel() {
+    if (remote_) {
+        modelLabel_->setText(tr("Asking %1 for its model…").arg(remote_->address()));
+        remote_->checkServer();
+        return;
+    }
     if (bridge_->isBusy()) {
         showError(tr("The engine is busy; cancel what it does first."));
         return;
@@ -486,11 +510,76 @@ QString MainWindow::modelDetails() const {
 }
 
 void MainWindow::showModel() {
+    if (remote_) {
+        const std::optional<ServerModel>& server = remote_->server();
+        modelLabel_->setText(
+            !server ? tr("Remote engine at %1").arg(remote_->address())
+            : server->contextTokens > 0
+                ? tr("%1 · remote at %2 · context %3 tokens")
+                      .arg(server->id, remote_->address(), formatCount(server->contextTokens))
+                : tr("%1 · remote at %2 · context not reported")
+                      .arg(server->id, remote_->address()));
+        return;
+    }
     const std::optional<ModelSummary>& model = bridge_->model();
     modelLabel_->setText(model ? tr("%1 · %2 · %3 attention")
                                      .arg(QString::fromStdString(model->info.name), model->device,
                                           QString::fromStdString(model->attention.name))
                                : tr("No model"));
+}
+
+void MainWindow::applyEngineChoice() {
+    RemoteEngine* previous = std::exchange(remote_, nullptr);
+    if (settings_.engineKind() == EngineKind::Remote) {
+        remote_ = new RemoteEngine(settings_.remoteOptions(), this);
+        connect(remote_, &RemoteEngine::serverChecked, this, [this] {
+            showModel();
+            showRemoteContext();
+        });
+        connect(remote_, &RemoteEngine::serverFailed, this, [this](const QString& message) {
+            modelLabel_->setText(tr("Remote engine at %1 not reached").arg(remote_->address()));
+            showError(message);
+        });
+        // The book stays out of the local model while a server answers.
+        reading_->setDocument(nullptr);
+        remote_->setDocument(document_ ? document_->text : nullptr);
+        chat_->setEngine(*remote_);
+    } else {
+        chat_->setEngine(*bridge_);
+        if (previous && document_) reading_->setDocument(document_->text);
+    }
+    delete previous; // after the chat let go of it
+    const QString server = remote_ ? remote_->address() : QString();
+    memoryArea_->setRemoteServer(server);
+    attentionArea_->setRemoteServer(server);
+    heatNotice_->setText(
+        remote_ ? LocalEngineOnly::noticeText(tr("Page heat needs the local engine."), server)
+                : QString());
+    heatNotice_->setVisible(remote_ != nullptr);
+    heatStrip_->setVisible(!remote_);
+    heatAction_->setEnabled(!remote_);
+    view_->setHeatVisible(!remote_ && heatAction_->isChecked());
+    memoryLabel_->setVisible(!remote_);
+    if (remote_) {
+        contextMeter_->setContext(0, -1, 0);
+        showRemoteContext();
+    }
+    showModel();
+    updateAskState();
+}
+
+void MainWindow::showRemoteContext() {
+    const std::optional<ServerModel>& server = remote_->server();
+    if (!server) return; // known once the server answered
+    const qint64 book = document_ ? remote_->documentTokens() : -1;
+    const QString problem =
+        document_ ? documentFitProblem(document_->text->title, book, server->contextTokens,
+                                       settings_.generateOptions().maxTokens)
+                  : QString();
+    contextMeter_->setContext(server->contextTokens, book, problem.isEmpty() ? book : 0);
+    if (!problem.isEmpty())
+        activity_->showNotice(problem + QLatin1Char(' ') + tr("Questions about it are not sent."),
+                              true);
 }
 
 void MainWindow::openFile(const QString& path) {
@@ -519,7 +608,12 @@ void MainWindow::showDocument(const OpenedDocument& document) {
     if (!text.warnings.isEmpty())
         statusBar()->showMessage(
             tr("Read with warnings: %1").arg(text.warnings.join(QStringLiteral("; "))), 20000);
-    reading_->setDocument(document.text);
+    if (remote_) {
+        remote_->setDocument(document.text);
+        showRemoteContext();
+    } else {
+        reading_->setDocument(document.text);
+    }
     updateAskState();
     emit documentOpened(document.path);
 }
@@ -564,24 +658,28 @@ void MainWindow::updateRecentMenu() {
 
 void MainWindow::updateAskState() {
     const bool answering = chat_->isAnswering();
-    QString reason;
-    const std::optional<Operation> busy = bridge_->busyWith();
-    if (!bridge_->hasModel())
-        reason = busy == Operation::LoadModel ? tr("Loading the model…")
-                                              : tr("No model is loaded (Model > Load Model).");
-    else if (busy == Operation::ReadDocument)
-        reason = tr("Reading the book into the model…");
-    else if (busy && busy != Operation::Answer)
-        reason = tr("Waiting for the engine to finish…");
-    else if (document_ && !reading_->isRead())
-        reason = tr("The book is not in the model yet (Model > Read the Book into the Model).");
+    // Why a question cannot go to the local engine now. A server is checked, and the book against
+    // it, when a question goes.
+    const auto localProblem = [this]() -> QString {
+        const std::optional<Operation> busy = bridge_->busyWith();
+        if (!bridge_->hasModel())
+            return busy == Operation::LoadModel ? tr("Loading the model…")
+                                                : tr("No model is loaded (Model > Load Model).");
+        if (busy == Operation::ReadDocument) return tr("Reading the book into the model…");
+        if (busy && busy != Operation::Answer) return tr("Waiting for the engine to finish…");
+        if (document_ && !reading_->isRead())
+            return tr("The book is not in the model yet (Model > Read the Book into the Model).");
+        return {};
+    };
+    const QString reason = remote_ ? QString() : localProblem();
     const bool canAsk = reason.isEmpty() && !answering;
     chatPanel_->setCanAsk(reason.isEmpty(), reason);
     askAction_->setEnabled(canAsk);
-    stopAction_->setEnabled(bridge_->isBusy());
+    stopAction_->setEnabled(answering || bridge_->isBusy());
     regenerateAction_->setEnabled(canAsk && chatModel_->lastAnswerRow() >= 0);
     exportAction_->setEnabled(chatModel_->rowCount() > 0);
-    readAgainAction_->setEnabled(document_ && bridge_->hasModel() && !bridge_->isBusy());
+    readAgainAction_->setEnabled(!remote_ && document_ && bridge_->hasModel() &&
+                                 !bridge_->isBusy());
 }
 
 void MainWindow::showError(const QString& message) {
@@ -615,7 +713,16 @@ void MainWindow::exportChat() {
 
 void MainWindow::showSettings() {
     SettingsDialog dialog(settings_, this);
-    if (dialog.exec() != QDialog::Accepted || !dialog.modelSettingsChanged()) return;
+    if (dialog.exec() != QDialog::Accepted) return;
+    if (dialog.engineSettingsChanged()) {
+        applyEngineChoice();
+        // The engine chosen gets ready: the server is asked for its model, the local model loads.
+        if (remote_ || !bridge_->hasModel()) {
+            loadModel();
+            return;
+        }
+    }
+    if (remote_ || !dialog.modelSettingsChanged()) return;
     if (ask(tr("Load the Model Again?"),
             tr("The new model settings take effect when the model is loaded again; the book is "
                "then read again."),
@@ -649,6 +756,8 @@ void MainWindow::showAbout() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    // A server's answer stops at once, keeping its text in the saved chat.
+    if (remote_) chat_->stop();
     // Stop the engine first and close when it has: the GUI never blocks waiting for it, and the
     // model's thread ends without a computation in flight.
     if (bridge_->isBusy()) {

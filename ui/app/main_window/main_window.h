@@ -29,6 +29,7 @@ class ChatController;
 class ChatModel;
 class ChatPanel;
 class ContextMeter;
+class LocalEngineOnly;
 class DocumentView;
 class EngineBridge;
 class FindBar;
@@ -37,6 +38,7 @@ class MemoryGauge;
 class ModelController;
 class OutlineModel;
 class ReadingController;
+class RemoteEngine;
 class ThumbnailModel;
 
 class MainWindow final : public QMainWindow {
@@ -56,11 +58,14 @@ public:
     void setQuestionHandler(Question question);
     // Opens a document (asynchronously: `documentOpened` or a message follows).
     void openFile(const QString& path);
-    // Loads the model the settings name (estimate, check, load).
+    // Loads the model the settings name (estimate, check, load); with a remote engine, asks the
+    // server for its model and context instead.
     void loadModel();
 
     // For tests and the screenshot script.
     EngineBridge& bridge() const { return *bridge_; }
+    // The server that answers, when the settings chose a remote engine; else null.
+    RemoteEngine* remoteEngine() const { return remote_; }
     DocumentView* documentView() const { return view_; }
     ChatPanel* chatPanel() const { return chatPanel_; }
     ChatModel& chatModel() const { return *chatModel_; }
@@ -100,6 +105,10 @@ private:
     void updateAskState();
     void showError(const QString& message);
     void showModel(); // the loaded model, or "No model", in the status bar
+    // Local engine or a server, as the settings say: the chat asks it, and the views only the
+    // local engine fills say so while a server answers.
+    void applyEngineChoice();
+    void showRemoteContext(); // the book against the server's context, before anything is sent
     void openDialog();
     void exportChat();
     void showSettings();
@@ -115,6 +124,7 @@ private:
     ChatController* chat_;
     ModelController* model_;
     ReadingController* reading_;
+    RemoteEngine* remote_ = nullptr;
     std::optional<OpenedDocument> document_;
 
     DocumentView* view_;
@@ -128,6 +138,9 @@ private:
     QTreeView* outlineView_;
     MemoryGauge* memory_;
     AttentionPanel* attention_;
+    LocalEngineOnly* memoryArea_;    // the gauge, or why it is empty
+    LocalEngineOnly* attentionArea_; // the attention panel, or why it is empty
+    QLabel* heatNotice_;             // above the thumbnails, in place of the heat strip
     ContextMeter* contextMeter_;
     QLabel* modelLabel_;
     QLabel* pageLabel_;

@@ -18,6 +18,12 @@ constexpr auto kContext = "model/contextTokens";
 constexpr auto kThreads = "model/threads";
 constexpr auto kGpuBudget = "model/gpuMemoryBudgetMiB";
 constexpr auto kLoadOnStart = "model/loadOnStart";
+constexpr auto kEngineKind = "engine/kind";
+constexpr auto kRemoteUrl = "engine/remoteUrl";
+constexpr auto kRemoteApiKey = "engine/remoteApiKey";
+constexpr auto kRemoteModel = "engine/remoteModel";
+constexpr auto kRemoteContext = "engine/remoteContextTokens";
+constexpr auto kRemoteTimeout = "engine/remoteTimeoutSeconds";
 constexpr auto kTemperature = "sampling/temperature";
 constexpr auto kTopK = "sampling/topK";
 constexpr auto kTopP = "sampling/topP";
@@ -32,6 +38,11 @@ constexpr auto kState = "window/state";
 
 // HiP by default: it is what lets a whole book fit, and below its dense crossover it is exact.
 constexpr auto kDefaultAttention = "hip-3k";
+
+// hipreader-cli serve's default address. The timeout covers the server reading a whole book
+// before its first word, which no byte comes back during.
+constexpr auto kDefaultRemoteUrl = "http://127.0.0.1:8080/v1";
+constexpr int kDefaultRemoteTimeoutSeconds = 120;
 
 // A question about a book wants the most likely answer, not a creative one; a mild repetition
 // penalty keeps small models from looping.
@@ -145,6 +156,34 @@ hip::LoadOptions AppSettings::loadOptions() const {
         options.gpuMemoryBudget = uint64_t(gpuMemoryBudgetMiB()) << 20;
     options.attention = *hip::AttentionConfig::preset(attentionPreset().toStdString());
     return options;
+}
+
+EngineKind AppSettings::engineKind() const {
+    return settings_->value(kEngineKind).toString() == QLatin1String("remote") ? EngineKind::Remote
+                                                                               : EngineKind::Local;
+}
+void AppSettings::setEngineKind(EngineKind kind) {
+    settings_->setValue(kEngineKind, kind == EngineKind::Remote ? QStringLiteral("remote")
+                                                                : QStringLiteral("local"));
+}
+
+RemoteOptions AppSettings::remoteOptions() const {
+    RemoteOptions options;
+    const QString url = settings_->value(kRemoteUrl).toString().trimmed();
+    options.baseUrl = QUrl(url.isEmpty() ? QString::fromLatin1(kDefaultRemoteUrl) : url);
+    options.apiKey = settings_->value(kRemoteApiKey).toString();
+    options.model = settings_->value(kRemoteModel).toString().trimmed();
+    options.contextTokens = std::max<qint64>(0, settings_->value(kRemoteContext, 0).toLongLong());
+    options.timeoutSeconds =
+        std::max(1, settings_->value(kRemoteTimeout, kDefaultRemoteTimeoutSeconds).toInt());
+    return options;
+}
+void AppSettings::setRemoteOptions(const RemoteOptions& options) {
+    settings_->setValue(kRemoteUrl, options.baseUrl.toString());
+    settings_->setValue(kRemoteApiKey, options.apiKey);
+    settings_->setValue(kRemoteModel, options.model);
+    settings_->setValue(kRemoteContext, options.contextTokens);
+    settings_->setValue(kRemoteTimeout, options.timeoutSeconds);
 }
 
 hip::GenerateOptions AppSettings::generateOptions() const {

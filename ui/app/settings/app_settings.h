@@ -3,6 +3,8 @@
 // SettingValue idea without the templates): nothing else reads QSettings keys. Enums are stored as
 // strings so the file stays readable and survives reordering.
 
+#include "remote/remote_options.h"
+
 #include <hip/engine.h>
 #include <hip/generation.h>
 #include <hip/status.h>
@@ -21,6 +23,9 @@ enum class DevicePreference { Auto, Gpu, Cpu };
 
 QString devicePreferenceName(DevicePreference device); // "auto", "gpu", "cpu"
 DevicePreference devicePreferenceFromName(const QString& name);
+
+// Who answers the questions: the model on this computer, or a server (Settings > Engine).
+enum class EngineKind { Local, Remote };
 
 class AppSettings {
 public:
@@ -60,6 +65,14 @@ public:
 
     // The options Engine::load and Engine::estimateMemory take.
     hip::LoadOptions loadOptions() const;
+
+    // Engine -----------------------------------------------------------------------------------
+    // Local by default: nothing leaves this computer unless the user chose a remote engine.
+    EngineKind engineKind() const;
+    void setEngineKind(EngineKind kind);
+    // The server of the remote engine. The API key is kept in this settings file, in plain text.
+    RemoteOptions remoteOptions() const;
+    void setRemoteOptions(const RemoteOptions& options);
 
     // Sampling ---------------------------------------------------------------------------------
     hip::GenerateOptions generateOptions() const;

@@ -14,6 +14,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QThread>
@@ -62,7 +63,12 @@ QString describe(const hip::ModelInfo& info) {
 } // namespace
 
 SettingsDialog::SettingsDialog(AppSettings& settings, QWidget* parent)
-    : QDialog(parent), settings_(settings), modelPath_(new QLineEdit(this)),
+    : QDialog(parent), settings_(settings),
+      local_(new QRadioButton(tr("&Local: the model on this computer"), this)),
+      remote_(new QRadioButton(tr("&Remote: a server that speaks OpenAI's API"), this)),
+      remoteUrl_(new QLineEdit(this)), remoteKey_(new QLineEdit(this)),
+      remoteModel_(new QLineEdit(this)), remoteContext_(new QSpinBox(this)),
+      remoteTimeout_(new QSpinBox(this)), modelPath_(new QLineEdit(this)),
       modelInfo_(new QLabel(this)), device_(new QComboBox(this)), attention_(new QComboBox(this)),
       context_(new QSpinBox(this)), threads_(new QSpinBox(this)), gpuBudget_(new QSpinBox(this)),
       loadOnStart_(new QCheckBox(tr("&Load the model when HiP Reader starts"), this)),
@@ -73,6 +79,7 @@ SettingsDialog::SettingsDialog(AppSettings& settings, QWidget* parent)
     setWindowTitle(tr("Settings"));
     auto* layout = new QVBoxLayout(this);
     auto* tabs = new QTabWidget(this);
+    tabs->addTab(enginePage(), tr("&Engine"));
     tabs->addTab(modelPage(), tr("&Model"));
     tabs->addTab(answersPage(), tr("&Answers"));
     layout->addWidget(tabs);
@@ -96,6 +103,57 @@ SettingsDialog::SettingsDialog(AppSettings& settings, QWidget* parent)
 
 SettingsDialog::~SettingsDialog() {
     inspect_.waitForFinished();
+}
+
+QWidget* SettingsDialog::enginePage() {
+    auto* page = new QWidget(this);
+    auto* form = new QFormLayout(page);
+    local_->setToolTip(tr("Nothing leaves this computer."));
+    remote_->setToolTip(tr("The book and your questions are sent to the server. The attention "
+                           "views, page heat and the memory gauge need the local engine."));
+    form->addRow(local_);
+    form->addRow(remote_);
+    const RemoteOptions options = settings_.remoteOptions();
+    (settings_.engineKind() == EngineKind::Remote ? remote_ : local_)->setChecked(true);
+
+    remoteUrl_->setText(options.baseUrl.toString());
+    remoteUrl_->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/v1"));
+    addRow(form, tr("Server &URL:"), remoteUrl_,
+           tr("The API's base, ending in /v1: hipreader-cli serve and llama.cpp's llama-server "
+              "listen at http://127.0.0.1:8080/v1, vLLM and SGLang at http://HOST:8000/v1 and "
+              "http://HOST:30000/v1."));
+    remoteKey_->setText(options.apiKey);
+    remoteKey_->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    remoteKey_->setPlaceholderText(tr("none"));
+    addRow(form, tr("API &key:"), remoteKey_,
+           tr("Sent as a bearer token. It is kept in HiP Reader's settings file in plain text."));
+    remoteModel_->setText(options.model);
+    remoteModel_->setPlaceholderText(tr("the first the server lists"));
+    addRow(form, tr("M&odel:"), remoteModel_, tr("The model's id, as GET /v1/models lists it."));
+    remoteContext_->setRange(0, 16 * 1024 * 1024);
+    remoteContext_->setSingleStep(4096);
+    remoteContext_->setSpecialValueText(tr("As the server reports"));
+    remoteContext_->setSuffix(tr(" tokens"));
+    remoteContext_->setValue(int(std::min<qint64>(options.contextTokens, 16 * 1024 * 1024)));
+    addRow(form, tr("Con&text:"), remoteContext_,
+           tr("The server's context length, which the book is checked against before it is sent. "
+              "hipreader-cli serve, vLLM, SGLang and llama.cpp's server report it; set it for "
+              "servers that do not."));
+    remoteTimeout_->setRange(1, 3600);
+    remoteTimeout_->setSuffix(tr(" s"));
+    remoteTimeout_->setValue(options.timeoutSeconds);
+    addRow(form, tr("&Wait at most:"), remoteTimeout_,
+           tr("How long the server may stay silent before HiP Reader gives up: connecting, and "
+              "reading the book before the first word of an answer."));
+
+    const auto enableRemote = [this] {
+        for (QWidget* field : std::initializer_list<QWidget*>{remoteUrl_, remoteKey_, remoteModel_,
+                                                              remoteContext_, remoteTimeout_})
+            field->setEnabled(remote_->isChecked());
+    };
+    connect(remote_, &QRadioButton::toggled, this, enableRemote);
+    enableRemote();
+    return page;
 }
 
 QWidget* SettingsDialog::modelPage() {
@@ -240,6 +298,20 @@ void SettingsDialog::apply() {
                           settings_.device(), settings_.contextTokens(), settings_.threads());
     };
     const auto before = loadedWith();
+    const auto engineWith = [this] {
+        const RemoteOptions o = settings_.remoteOptions();
+        return std::tuple(settings_.engineKind(), o.baseUrl, o.apiKey, o.model, o.contextTokens,
+                          o.timeoutSeconds);
+    };
+    const auto engineBefore = engineWith();
+    settings_.setEngineKind(remote_->isChecked() ? EngineKind::Remote : EngineKind::Local);
+    RemoteOptions remote;
+    remote.baseUrl = QUrl(remoteUrl_->text().trimmed());
+    remote.apiKey = remoteKey_->text();
+    remote.model = remoteModel_->text().trimmed();
+    remote.contextTokens = remoteContext_->value();
+    remote.timeoutSeconds = remoteTimeout_->value();
+    settings_.setRemoteOptions(remote);
     settings_.setModelPath(modelPath_->text().trimmed());
     settings_.setDevice(devicePreferenceFromName(device_->currentData().toString()));
     settings_.setAttentionPreset(attention_->currentData().toString());
@@ -261,6 +333,7 @@ void SettingsDialog::apply() {
         QMessageBox::warning(this, tr("Settings not saved"),
                              QString::fromStdString(saved.message()));
     modelChanged_ = before != loadedWith();
+    engineChanged_ = engineBefore != engineWith();
 }
 
 } // namespace hip::ui

@@ -1,6 +1,7 @@
 #pragma once
-// The settings dialog: the model (file with its description, device, attention preset, context,
-// threads, GPU memory budget) and how answers are sampled. It edits an AppSettings; whether the
+// The settings dialog: the engine (this computer, or a server that speaks OpenAI's API), the model
+// (file with its description, device, attention preset, context, threads, GPU memory budget) and
+// how answers are sampled. It edits an AppSettings; whether the
 // model has to be loaded again is for the caller to ask.
 
 #include "settings/app_settings.h"
@@ -16,6 +17,7 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QRadioButton;
 class QSpinBox;
 
 namespace hip::ui {
@@ -32,16 +34,29 @@ public:
     void apply();
     // Whether the last apply() changed something only a new model load takes up.
     bool modelSettingsChanged() const { return modelChanged_; }
+    // Whether the last apply() changed the engine: local or remote, or the server's settings.
+    bool engineSettingsChanged() const { return engineChanged_; }
 
     QLineEdit* modelField() const { return modelPath_; }
+    QRadioButton* remoteChoice() const { return remote_; }
+    QLineEdit* remoteUrlField() const { return remoteUrl_; }
+    QLineEdit* remoteKeyField() const { return remoteKey_; }
 
 private:
+    QWidget* enginePage();
     QWidget* modelPage();
     QWidget* answersPage();
     void browseModel();
     void describeModel();
 
     AppSettings& settings_;
+    QRadioButton* local_;
+    QRadioButton* remote_;
+    QLineEdit* remoteUrl_;
+    QLineEdit* remoteKey_;
+    QLineEdit* remoteModel_;
+    QSpinBox* remoteContext_;
+    QSpinBox* remoteTimeout_;
     QLineEdit* modelPath_;
     QLabel* modelInfo_;
     QComboBox* device_;
@@ -59,6 +74,7 @@ private:
     QSpinBox* seed_;
     QFutureWatcher<hip::Result<hip::ModelInfo>> inspect_;
     bool modelChanged_ = false;
+    bool engineChanged_ = false;
 };
 
 } // namespace hip::ui
