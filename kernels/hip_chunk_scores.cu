@@ -102,6 +102,13 @@ __global__ void __launch_bounds__(kWarps * 32)
     const bool rightProbe = (lane / 4) % 2 != 0;
     // Rotating a tile in place also turns a cached bf16 key into fp16.
     const int turnedPairs = kPaged && !std::is_same_v<S, __half> ? kPairs : ropePairs;
+    constexpr int kLanePairs = (kPairs + 31) / 32;
+    int2 laneDims[kLanePairs];
+#pragma unroll
+    for (int j = 0; j < kLanePairs; ++j)
+        laneDims[j] = pairDims(s.rope, D, min(lane + 32 * j, kPairs - 1));
+    float2 cosSin[kLanePairs]; // of cosSinDistance, for the lane's pairs
+    int cosSinDistance = kNotGathered;
 
     const int groups = (count + kGroupChunks - 1) / kGroupChunks;
     for (int g = int(blockIdx.x) * kWarps + warp; g < groups; g += int(gridDim.x) * kWarps) {
@@ -156,17 +163,32 @@ __global__ void __launch_bounds__(kWarps * 32)
                     to[i] = piece[i];
             }
             __syncwarp();
-            for (int i = lane; i < kGroupProbes * turnedPairs; i += 32) {
-                const int n = i / turnedPairs, slot = i % turnedPairs;
+            // Lane l turns value pairs l, l + 32, ... of each gathered probe. Probes that share a
+            // distance (all right probes of relative scoring, both probes of a chunk in the
+            // first layers) reuse the lane's cos and sin.
+            for (int n = 0; n < kGroupProbes; ++n) {
                 const int distance = turn[n];
                 if (distance == kNotGathered || (!kPaged && distance == 0)) continue;
-                const int2 dims = pairDims(s.rope, D, slot);
-                S* row = reinterpret_cast<S*>(probes + n * kStride);
-                float2 pair = make_float2(toFloat(row[dims.x]), toFloat(row[dims.y]));
-                if (slot < ropePairs)
-                    pair = rotatePair(pair.x, pair.y, ropeCosSinSigned(s.rope, distance, slot));
-                probes[n * kStride + dims.x] = __float2half_rn(pair.x);
-                probes[n * kStride + dims.y] = __float2half_rn(pair.y);
+                S* from = reinterpret_cast<S*>(probes + n * kStride);
+                __half* to = probes + n * kStride;
+#pragma unroll
+                for (int j = 0; j < kLanePairs; ++j) {
+                    if (lane + 32 * j >= turnedPairs) break;
+                    float2 pair =
+                        make_float2(toFloat(from[laneDims[j].x]), toFloat(from[laneDims[j].y]));
+                    if (lane + 32 * j < ropePairs) {
+                        if (distance != cosSinDistance) {
+#pragma unroll
+                            for (int i = 0; i < kLanePairs; ++i)
+                                if (lane + 32 * i < ropePairs)
+                                    cosSin[i] = ropeCosSinSigned(s.rope, distance, lane + 32 * i);
+                            cosSinDistance = distance;
+                        }
+                        pair = rotatePair(pair.x, pair.y, cosSin[j]);
+                    }
+                    to[laneDims[j].x] = __float2half_rn(pair.x);
+                    to[laneDims[j].y] = __float2half_rn(pair.y);
+                }
             }
             __syncwarp();
 
