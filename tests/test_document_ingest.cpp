@@ -210,11 +210,12 @@ void TestDocumentIngest::cliAnswersAboutADocument() {
     QVERIFY2(err.contains(QStringLiteral("read \"Test Document\" into the model: ")),
              qPrintable(err));
 
-    // The answer, then the two pages it attended to most, each with a quote from the page.
+    // The answer, then the pages it drew on most (at most two; pages that got no more attention
+    // than an unrelated answer pays them are not sources), each with a quote from the page.
     const qsizetype header = out.indexOf(QStringLiteral("\nPages the answer attended to:\n"));
     QVERIFY2(header > 0, qPrintable(out));
     const QStringList lines = out.mid(header).split(QLatin1Char('\n'), Qt::SkipEmptyParts).mid(1);
-    QCOMPARE(lines.size(), 2);
+    QVERIFY2(lines.size() >= 1 && lines.size() <= 2, qPrintable(out));
     for (const QString& line : lines) {
         const QRegularExpression format(QStringLiteral(R"re(^  page (\d)  \d+%  "(.+)"$)re"));
         const auto match = format.match(line);

@@ -98,6 +98,7 @@ private slots:
     void boxesMergeAlongLines();
     void quotesAreShortenedAtWords();
     void traceWeightsPreferMass();
+    void sourceWeightsLeaveOutTheBackground();
     void ingestProgressEstimatesTimeLeft();
 };
 
@@ -246,6 +247,51 @@ void TestDocumentMapping::traceWeightsPreferMass() {
     QCOMPARE(hip::doc::attentionWeights(trace), std::vector<float>({0, 3, 1}));
     trace.mass = {0.5f, 0.25f, 0.25f};
     QCOMPARE(hip::doc::attentionWeights(trace), trace.mass);
+}
+
+void TestDocumentMapping::sourceWeightsLeaveOutTheBackground() {
+    const DocumentText document = makeDocument();
+    hip::doc::DocumentTokens tokens = tokenize(document);
+    const size_t first = size_t(tokens.firstPosition());
+    const size_t herons = size_t(positionOf(document, tokens, "Herons"));
+    const size_t the = size_t(positionOf(document, tokens, "the"));
+    const size_t spawn = size_t(positionOf(document, tokens, "spawn."));
+    hip::AttentionTrace trace;
+    trace.mass.assign(size_t(tokens.endPosition() + 5), 0.0f);
+    trace.mass[0] = 10;     // the sink, outside the document
+    trace.mass[herons] = 4; // what this answer looked for
+    trace.mass[the] = 2;    // what every answer looks at
+    trace.mass[spawn] = 10; // the last words, recent to every question
+
+    // Shares of the document's attention only.
+    const std::vector<float> shares = hip::doc::documentShares(trace.mass, tokens);
+    QCOMPARE(int64_t(shares.size()), tokens.count());
+    QCOMPARE(shares[herons - first], 0.25f);
+    QCOMPARE(shares[the - first], 0.125f);
+    QCOMPARE(shares[spawn - first], 0.625f);
+    QCOMPARE(hip::doc::documentShares(std::vector<float>(3, 0.0f), tokens),
+             std::vector<float>(size_t(tokens.count()), 0.0f));
+
+    // Without a background the weights are the attention as it is: the recent page leads.
+    QCOMPARE(hip::doc::sourceWeights(trace, tokens), trace.mass);
+
+    std::vector<float> background(size_t(tokens.count()), 0.0f);
+    background[the - first] = 0.5f;
+    background[spawn - first] = 0.3f;
+    background[herons - first] = 0.05f;
+    tokens.setBackground(background);
+    const std::vector<float> weights = hip::doc::sourceWeights(trace, tokens);
+    QCOMPARE(int64_t(weights.size()), tokens.endPosition());
+    QCOMPARE(weights[0], 0.0f);
+    QCOMPARE(weights[the], 0.0f);
+    QCOMPARE(weights[spawn], 0.0f);
+    QVERIFY(std::abs(weights[herons] - (0.25f - hip::doc::kBackgroundFactor * 0.05f)) < 1e-6f);
+    const auto cited = hip::doc::citedPages(trace, document, tokens, 3);
+    QCOMPARE(cited.size(), size_t(1));
+    QCOMPARE(cited[0].page, 1);
+    QCOMPARE(cited[0].passages[0].quote, QStringLiteral("Herons wait in the shallows."));
+    // The same trace ranked by its mass alone puts the last page first.
+    QCOMPARE(hip::doc::citedPages(trace.mass, document, tokens, 3)[0].page, 2);
 }
 
 void TestDocumentMapping::ingestProgressEstimatesTimeLeft() {

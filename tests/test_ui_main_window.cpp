@@ -94,7 +94,7 @@ QString writeLongBook(const QTemporaryDir& folder, int sections) {
                                 "the salt marsh",     "the lighthouse road"};
     const QStringList times = {"before sunrise", "in the rain",         "after the harvest",
                                "on a Tuesday",   "when the bells rang", "late in autumn"};
-    std::vector<hip::ui::BookSection> book;
+    std::vector<hip::doc::BookSection> book;
     uint32_t state = 12345;
     const auto pick = [&](const QStringList& words) {
         state = state * 1664525u + 1013904223u;
@@ -115,7 +115,7 @@ QString writeLongBook(const QTemporaryDir& folder, int sections) {
         book.push_back({QStringLiteral("Chapter %1").arg(s + 1), paragraphs});
     }
     const QString path = folder.filePath(QStringLiteral("long-book.pdf"));
-    const hip::Status written = hip::ui::writeBookPdf(path, QStringLiteral("A Long Year"), book);
+    const hip::Status written = hip::doc::writeBookPdf(path, QStringLiteral("A Long Year"), book);
     if (!written) qFatal("%s", written.message().c_str());
     return path;
 }

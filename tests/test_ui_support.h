@@ -2,7 +2,7 @@
 // What the UI suites share: a small book generated as a PDF (each fact on a known page), settings
 // in a temporary folder, and a quick configuration of the default model for the CPU.
 
-#include "common/book_pdf_writer.h"
+#include "document/book_pdf_writer.h"
 #include "settings/app_settings.h"
 #include "test_support.h"
 
@@ -15,7 +15,7 @@ namespace uitest {
 // The page (0-based) each section of the test book starts on: one section per page.
 constexpr int kCatPage = 2;
 
-inline std::vector<hip::ui::BookSection> bookSections() {
+inline std::vector<hip::doc::BookSection> bookSections() {
     return {
         {QStringLiteral("The Harbour"),
          {QStringLiteral("The harbour of Wendle lies at the end of a long grey bay. Fishing boats "
@@ -40,7 +40,7 @@ inline std::vector<hip::ui::BookSection> bookSections() {
 inline QString writeBook(const QTemporaryDir& folder) {
     const QString path = folder.filePath(QStringLiteral("wendle.pdf"));
     const hip::Status written =
-        hip::ui::writeBookPdf(path, QStringLiteral("A Week in Wendle"), bookSections());
+        hip::doc::writeBookPdf(path, QStringLiteral("A Week in Wendle"), bookSections());
     if (!written) qFatal("%s", written.message().c_str());
     return path;
 }

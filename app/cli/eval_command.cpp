@@ -1,8 +1,13 @@
-// hipreader-cli eval: how much quality HiP keeps against dense attention. Each evaluation prints
-// a markdown table on stdout (and writes it as CSV with --csv FILE); progress goes to stderr.
+// hipreader-cli eval: how much quality HiP keeps against dense attention (eval sources, the cited
+// pages, is in eval_sources.cpp). Each evaluation prints a markdown table on stdout (and writes
+// it as CSV with --csv FILE); progress goes to stderr.
 
 #include "cli_common.h"
 #include "commands.h"
+#include "eval_common.h"
+#ifdef HIPREADER_HAS_DOCUMENTS
+#include "eval_sources.h"
+#endif
 #include "plot_png.h"
 
 #include <hip/evaluation.h>
@@ -19,109 +24,8 @@
 namespace cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// A result table: printed as markdown, written as CSV.
-struct Table {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
-};
-
-void printMarkdown(const Table& table) {
-    auto printRow = [](const std::vector<std::string>& cells) {
-        std::string line = "|";
-        for (const std::string& cell : cells)
-            line += " " + cell + " |";
-        std::puts(line.c_str());
-    };
-    printRow(table.header);
-    printRow(std::vector<std::string>(table.header.size(), "---"));
-    for (const auto& row : table.rows)
-        printRow(row);
-}
-
-std::string csvField(const std::string& text) {
-    if (text.find_first_of(",\"\n") == std::string::npos) return text;
-    std::string quoted = "\"";
-    for (char c : text)
-        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-}
-
-// Returns an empty string, or what went wrong.
-std::string writeCsv(const Table& table, const std::string& path) {
-    std::ofstream out(path);
-    auto writeRow = [&](const std::vector<std::string>& cells) {
-        for (size_t i = 0; i < cells.size(); ++i)
-            out << (i ? "," : "") << csvField(cells[i]);
-        out << '\n';
-    };
-    writeRow(table.header);
-    for (const auto& row : table.rows)
-        writeRow(row);
-    out.close();
-    return out ? std::string() : "cannot write " + path;
-}
-
-std::string fixed(double value, int decimals) {
-    if (!std::isfinite(value)) return "n/a";
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
-}
-
 std::string percentChange(double from, double to) {
     return (to >= from ? "+" : "") + fixed(100.0 * (to / from - 1.0), 2) + "%";
-}
-
-// Progress on stderr: one updating line on a terminal; in a log, a line per stage and per tenth
-// of it.
-hip::ProgressCallback progressPrinter() {
-    struct Shown {
-        std::string stage;
-        int64_t tenth = -1;
-    };
-    auto shown = std::make_shared<Shown>();
-    const bool terminal = isatty(STDERR_FILENO);
-    const auto start = Clock::now();
-    return [=](const hip::Progress& p) {
-        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        if (terminal) {
-            std::fprintf(stderr, "\r[%5.0f s] %s %lld/%lld\033[K", seconds, p.stage.c_str(),
-                         (long long)p.done, (long long)p.total);
-            return;
-        }
-        const int64_t tenth = p.total > 0 ? p.done * 10 / p.total : 0;
-        if (p.stage == shown->stage && tenth == shown->tenth) return;
-        shown->stage = p.stage;
-        shown->tenth = tenth;
-        std::fprintf(stderr, "[%5.0f s] %s %lld/%lld\n", seconds, p.stage.c_str(),
-                     (long long)p.done, (long long)p.total);
-    };
-}
-
-void endProgress() {
-    if (isatty(STDERR_FILENO)) std::fputs("\r\033[K", stderr);
-}
-
-// "1024,2K,32k" -> 1024, 2048, 32768.
-std::optional<std::vector<int64_t>> parseLengths(const std::string& text) {
-    std::vector<int64_t> values;
-    std::istringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-        char* end = nullptr;
-        long long value = std::strtoll(item.c_str(), &end, 10);
-        if (end == item.c_str()) return std::nullopt;
-        if (*end == 'k' || *end == 'K') {
-            value *= 1024;
-            ++end;
-        }
-        if (*end != '\0' || value <= 0) return std::nullopt;
-        values.push_back(value);
-    }
-    if (values.empty()) return std::nullopt;
-    return values;
 }
 
 std::optional<std::vector<double>> parseNumbers(const std::string& text) {
@@ -136,22 +40,6 @@ std::optional<std::vector<double>> parseNumbers(const std::string& text) {
     }
     if (values.empty()) return std::nullopt;
     return values;
-}
-
-// The text of --text, or of the default public-domain book.
-std::optional<std::string> readText(Arguments& args) {
-    const std::string path = args.value("text", hip::eval::kDefaultTextPath);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        fail("cannot read " + path +
-             (args.has("text") ? std::string()
-                               : " (the default text; install the Debian package golang-1.19-src "
-                                 "or pass --text FILE)"));
-        return std::nullopt;
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
 }
 
 // What every evaluation needs: the HiP configuration under test (--attention, default hip-3k)
@@ -182,17 +70,6 @@ std::optional<Setup> setUp(Arguments& args, int64_t contextTokens, Captures capt
     auto engine = loadEngine(*load);
     if (!engine) return std::nullopt;
     return Setup{*hipConfig, std::move(engine)};
-}
-
-// Prints the table, writes --csv, and reports the wall time on stderr.
-int finish(Arguments& args, const Table& table, Clock::time_point start) {
-    printMarkdown(table);
-    std::fflush(stdout);
-    if (auto path = args.value("csv"))
-        if (const std::string error = writeCsv(table, *path); !error.empty()) return fail(error);
-    std::fprintf(stderr, "eval finished in %.0f s\n",
-                 std::chrono::duration<double>(Clock::now() - start).count());
-    return 0;
 }
 
 int evalRecall(Arguments& args) {
@@ -418,7 +295,15 @@ int runEval(Arguments& args) {
     if (name == "ppl") return evalPerplexity(args);
     if (name == "passkey") return evalPasskey(args);
     if (name == "locality") return evalLocality(args);
+#ifdef HIPREADER_HAS_DOCUMENTS
+    if (name == "sources") return evalSources(args);
+    return fail("eval needs an evaluation: recall, ppl, passkey, locality or sources");
+#else
+    if (name == "sources")
+        return fail("this hipreader-cli was built without document support (Qt Gui, Poppler and "
+                    "libzip), which eval sources needs");
     return fail("eval needs an evaluation: recall, ppl, passkey or locality");
+#endif
 }
 
 } // namespace cli

@@ -37,8 +37,14 @@ commands:
                                      (1K,2K,4K tokens; depths 0.1,0.5,0.9; dense at every length)
   eval locality [--length N] [--samples N] [--png FILE]
                                      spread of score differences against key distance (4096, 16)
-    evals: --csv FILE also writes the table; --attention picks the HiP configuration (hip-3k),
-    which prunes at every length; recall, ppl and locality read --text FILE (default: Newton's
+  eval sources [--pages N,...] [--facts N] [--seed S] [--pdf-dir DIR] [--max-tokens N]
+                                     facts planted on known pages of PDFs of filler prose: is
+                                     each answer right, is its page cited first (page@1), among
+                                     the first three (page@3)? (10,100,1000 pages, 10 facts;
+                                     --attention and --context as for a book: planned when not
+                                     given)
+    evals: --csv FILE also writes the table (sources: the questions); --attention picks the HiP
+    configuration (hip-3k), which prunes at every length (sources: the attention); recall, ppl, locality and sources read --text FILE (default: Newton's
     Opticks, from the Debian package golang-1.19-src)
 
 model options (every command):

@@ -1,6 +1,7 @@
 #include "plot_png.h"
 
-#include <QGuiApplication>
+#include "gui_application.h"
+
 #include <QImage>
 #include <QPainter>
 #include <QPainterPath>
@@ -14,17 +15,6 @@ namespace {
 
 constexpr int kWidth = 1100, kHeight = 700;
 constexpr int kLeft = 80, kRight = 210, kTop = 50, kBottom = 60;
-
-// QPainter needs a QGuiApplication for fonts; the CLI has none, so one is made for the drawing,
-// on the offscreen platform unless the user chose another.
-std::unique_ptr<QGuiApplication> guiApplication() {
-    if (QGuiApplication::instance()) return nullptr;
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    static int argc = 1;
-    static char name[] = "hipreader-cli";
-    static char* argv[] = {name, nullptr};
-    return std::make_unique<QGuiApplication>(argc, argv);
-}
 
 // A step of 1, 2 or 5 times a power of ten giving about `ticks` ticks over `range`.
 double niceStep(double range, int ticks) {

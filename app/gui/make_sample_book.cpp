@@ -1,7 +1,7 @@
 // hipreader-make-sample: typesets the sample book (resources/sample/*.md) into the PDF that
 // `hipreader --sample` opens. Run at build time, offscreen.
 
-#include "common/book_pdf_writer.h"
+#include "document/book_pdf_writer.h"
 
 #include <QFile>
 #include <QGuiApplication>
@@ -19,9 +19,9 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "hipreader-make-sample: cannot read %s\n", argv[1]);
         return 1;
     }
-    const hip::ui::BookText book = hip::ui::parseBookText(QString::fromUtf8(input.readAll()));
+    const hip::doc::BookText book = hip::doc::parseBookText(QString::fromUtf8(input.readAll()));
     const hip::Status written =
-        hip::ui::writeBookPdf(QString::fromLocal8Bit(argv[2]), book.title, book.sections);
+        hip::doc::writeBookPdf(QString::fromLocal8Bit(argv[2]), book.title, book.sections);
     if (!written) {
         std::fprintf(stderr, "hipreader-make-sample: %s\n", written.message().c_str());
         return 1;

@@ -351,6 +351,13 @@ int64_t Session::cachedTokens() const {
     return int64_t(state_->cachedTokens.size());
 }
 
+void Session::truncate(int64_t tokens) {
+    state_->history.clear();
+    if (tokens < 0 || size_t(tokens) >= state_->cachedTokens.size()) return;
+    state_->cachedTokens.resize(size_t(tokens));
+    state_->cache->truncate(tokens);
+}
+
 void Session::reset() {
     state_->history.clear();
     state_->cachedTokens.clear();

@@ -1,5 +1,7 @@
 #include "document/document_ingest.h"
 
+#include "document/passage_finder.h"
+
 #include <algorithm>
 
 namespace hip::doc {
@@ -9,6 +11,26 @@ namespace {
 int pagesWithin(const DocumentText& document, uint64_t bytes) {
     if (bytes >= document.text.size()) return int(document.pages.size());
     return std::max(0, document.pageAt(bytes));
+}
+
+// A question the document has nothing to do with, and the length of the answer whose attention
+// on the document is its background (DocumentTokens::background).
+constexpr const char* kUnrelatedQuestion = "What is two plus two?";
+constexpr int32_t kBackgroundAnswerTokens = 16;
+
+// Asks the unrelated question after the document and forgets the exchange, so the session holds
+// the document alone, as after Session::ingest.
+hip::Result<std::vector<float>> backgroundAttention(hip::Session& session,
+                                                    const DocumentTokens& tokens,
+                                                    const hip::CancelToken& cancel) {
+    hip::GenerateOptions options; // greedy
+    options.maxTokens = kBackgroundAnswerTokens;
+    auto answer = session.ask(kUnrelatedQuestion, options, {}, cancel);
+    session.truncate(tokens.contextTokens());
+    if (!answer) return answer.status();
+    if (answer->stopReason == hip::StopReason::Cancelled)
+        return hip::makeError(hip::ErrorCode::Cancelled, "cancelled");
+    return documentShares(attentionWeights(session.trace()), tokens);
 }
 
 } // namespace
@@ -32,7 +54,14 @@ hip::Result<DocumentTokens> ingestDocument(hip::Session& session, const Document
         };
     auto ingest = session.ingest({title, document.text}, engineProgress, cancel);
     if (!ingest) return ingest.status().withContext("reading \"" + title + "\" into the model");
-    return DocumentTokens(std::move(*ingest));
+    DocumentTokens tokens(std::move(*ingest));
+    auto background = backgroundAttention(session, tokens, cancel);
+    if (!background) {
+        session.reset();
+        return background.status().withContext("reading \"" + title + "\" into the model");
+    }
+    tokens.setBackground(std::move(*background));
+    return tokens;
 }
 
 } // namespace hip::doc

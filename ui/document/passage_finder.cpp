@@ -137,6 +137,35 @@ std::vector<float> attentionWeights(const hip::AttentionTrace& trace) {
     return {trace.hitCounts.begin(), trace.hitCounts.end()};
 }
 
+std::vector<float> documentShares(std::span<const float> weights, const DocumentTokens& tokens) {
+    std::vector<float> shares(size_t(tokens.count()), 0.0f);
+    double total = 0;
+    for (size_t i = 0; i < shares.size(); ++i) {
+        const size_t position = size_t(tokens.firstPosition()) + i;
+        if (position >= weights.size()) break;
+        if (weights[position] > 0) { // also skips NaN
+            shares[i] = weights[position];
+            total += weights[position];
+        }
+    }
+    if (total > 0)
+        for (float& share : shares)
+            share = float(share / total);
+    return shares;
+}
+
+std::vector<float> sourceWeights(const hip::AttentionTrace& trace, const DocumentTokens& tokens) {
+    std::vector<float> weights = attentionWeights(trace);
+    const std::vector<float>& background = tokens.background();
+    if (background.size() != size_t(tokens.count())) return weights;
+    const std::vector<float> shares = documentShares(weights, tokens);
+    weights.assign(size_t(tokens.endPosition()), 0.0f);
+    for (size_t i = 0; i < shares.size(); ++i)
+        weights[size_t(tokens.firstPosition()) + i] =
+            std::max(0.0f, shares[i] - kBackgroundFactor * background[i]);
+    return weights;
+}
+
 std::vector<PageAttention> attendedPages(const DocumentText& document, const DocumentTokens& tokens,
                                          std::span<const float> weights,
                                          const PassageOptions& options) {
@@ -188,14 +217,19 @@ std::vector<Passage> passagesOf(const DocumentText& document, const DocumentToke
     return passages;
 }
 
-std::vector<PageAttention> citedPages(const hip::AttentionTrace& trace,
-                                      const DocumentText& document, const DocumentTokens& tokens,
-                                      int maxPages) {
+std::vector<PageAttention> citedPages(std::span<const float> weights, const DocumentText& document,
+                                      const DocumentTokens& tokens, int maxPages) {
     PassageOptions options;
     options.maxPages = maxPages;
     options.maxPassagesPerPage = 1;
     options.maxQuoteCharacters = 100;
-    return attendedPages(document, tokens, attentionWeights(trace), options);
+    return attendedPages(document, tokens, weights, options);
+}
+
+std::vector<PageAttention> citedPages(const hip::AttentionTrace& trace,
+                                      const DocumentText& document, const DocumentTokens& tokens,
+                                      int maxPages) {
+    return citedPages(sourceWeights(trace, tokens), document, tokens, maxPages);
 }
 
 } // namespace hip::doc

@@ -89,6 +89,9 @@ public:
     // prefix of it the new conversation still shares.
     void setHistory(std::vector<ChatTurn> turns);
     int64_t cachedTokens() const;
+    // Forgets the conversation after the system turn and the KV cache past its first `tokens`
+    // positions (back to a document just read, after a question asked only to measure it).
+    void truncate(int64_t tokens);
     void reset(); // forget the conversation and the KV cache
 
 private:

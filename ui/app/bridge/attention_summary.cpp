@@ -32,7 +32,7 @@ AttentionSummary summarizeAttention(const doc::DocumentText& document,
                                     const doc::DocumentTokens& tokens,
                                     const hip::AttentionTrace& trace, int maxSources) {
     AttentionSummary summary;
-    summary.weights = doc::attentionWeights(trace);
+    summary.weights = doc::sourceWeights(trace, tokens);
     doc::PassageOptions options;
     options.maxPages = maxSources;
     summary.pages = doc::attendedPages(document, tokens, summary.weights, options);

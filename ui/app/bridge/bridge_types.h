@@ -60,8 +60,8 @@ struct MemorySample {
 };
 
 // Where attention went over the whole document while answering. `weights` has one entry per KV
-// position (attention mass, or HiP's selection counts where the engine had no mass); the GUI
-// reads pages and heat from it.
+// position: its weight as a source of the answer (doc::sourceWeights: attention beyond what an
+// unrelated answer pays it), from which the sources, the heat strip and the overlay are drawn.
 struct AttentionSummary {
     std::vector<float> weights;
     std::vector<doc::PageAttention> pages; // heaviest first: the answer's sources

@@ -11,7 +11,7 @@
 
 #include <vector>
 
-namespace hip::ui {
+namespace hip::doc {
 
 struct BookSection {
     QString heading;
@@ -29,4 +29,4 @@ struct BookText {
 };
 BookText parseBookText(const QString& text);
 
-} // namespace hip::ui
+} // namespace hip::doc

@@ -1,4 +1,4 @@
-#include "common/book_pdf_writer.h"
+#include "document/book_pdf_writer.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -9,7 +9,7 @@
 #include <QTextCursor>
 #include <QTextDocument>
 
-namespace hip::ui {
+namespace hip::doc {
 
 hip::Status writeBookPdf(const QString& path, const QString& title,
                          const std::vector<BookSection>& sections) {
@@ -94,4 +94,4 @@ BookText parseBookText(const QString& text) {
     return book;
 }
 
-} // namespace hip::ui
+} // namespace hip::doc
