@@ -10,7 +10,8 @@
 // the stage's query stride. Scoring places the query `window` after the representatives (left at
 // position 0, right at 1), or in the first layers (chunk-indexed) the keys of the j-th chunk at
 // j and the query at min(first query position, chunks + window). The cache holds keys rotated at
-// their own positions; they are rotated by the difference.
+// their own positions: decode turns each probed key by the difference, prefill reads the call's
+// keys unrotated once (hipUnrotateKeys) and turns them by the scoring position alone.
 
 #include "kernels/hip_types.h"
 

@@ -8,6 +8,7 @@
 #     model           assemble the default model from carried parts (.device/model.part.*)
 #     test-gpu        the CUDA suites (test_cuda_kernels, test_cuda_sampling, test_cuda_model)
 #     test-16k        the default model with hip-3k, GPU against CPU at 16K tokens (minutes)
+#     quality         passkey (8K-128K, 5 seeds), recall and perplexity on the GPU (minutes)
 #     test-all        every suite (ctest)
 #     bench-kernels   hipreader-cli bench kernels
 #     sdpa            PyTorch SDPA flash/cuDNN on the same shapes (scripts/bench_sdpa.py)
@@ -130,6 +131,26 @@ phase_test-gpu() {
 # past Qt Test's 5-minute default limit per function.
 phase_test-16k() {
     QTEST_FUNCTION_TIMEOUT=900000 run_suite test_cuda_model defaultModelHipMatchesCpuAt16K
+}
+
+# Quality on the GPU, default model, dense against hip-3k: passkey at 8K-128K over depths
+# 0.1/0.5/0.9 and seeds 1-5 (answers counted per length), then recall and perplexity at 8K as the
+# CPU figures of docs/PERFORMANCE.md were measured.
+phase_quality() {
+    [ -f $default_model ] || { note "quality: no default model"; return 0; }
+    local table=$OUT/quality.md
+    : >"$table"
+    for seed in 1 2 3 4 5; do
+        $cli eval passkey --device cuda --attention hip-3k --lengths 8K,16K,32K,64K,128K \
+            --depths 0.1,0.5,0.9 --seed $seed >>"$table" 2>>"$OUT/quality.log"
+    done
+    note "passkey, found of 15 per length (5 seeds x 3 depths): tokens dense hip-3k"
+    awk -F'|' '$2 ~ /^ *[0-9]+ *$/ {t=$2+0; n[t]++; if ($6 ~ /found/) d[t]++; if ($7 ~ /found/) h[t]++}
+        END {for (t in n) printf "  %d %d/%d %d/%d\n", t, d[t], n[t], h[t], n[t]}' "$table" |
+        sort -n | tee -a "$summary"
+    $cli eval recall --device cuda --attention hip-3k >"$OUT/quality-8k.md" 2>>"$OUT/quality.log"
+    $cli eval ppl --device cuda --attention hip-3k >>"$OUT/quality-8k.md" 2>>"$OUT/quality.log"
+    grep -E "^\|" "$OUT/quality-8k.md" >>"$summary"
 }
 
 phase_test-all() {
