@@ -441,7 +441,7 @@ constexpr int kQ6KPiecesPerStep = kPiecesPerStep;
 // 6-7 clear) and meet their x in a dp4a that starts from -32 * sum(x): the bias, formed once for
 // all the rows by a dp4a against -32s.
 struct Q6KPiece {
-    static constexpr int kBytes = 210;
+    static constexpr int kBytes = int(quant::kBlockBytes<quant::GgmlType::Q6_K>);
     struct Raw {
         // Aligned words from ql[64h + 8i], ql[64h + 32 + 8i] and qh[32h + 8i].
         uint32_t run0[3], run1[3], qh[3];

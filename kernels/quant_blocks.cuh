@@ -125,7 +125,7 @@ template <> struct Format<GgmlType::Q8_0> {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 32;
-    static constexpr int kBlockBytes = 34;
+    static constexpr int kBlockBytes = int(quant::kBlockBytes<quant::GgmlType::Q8_0>);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + c * kBlockBytes;
         const float d = halfAt(b);
@@ -150,7 +150,7 @@ template <> struct Format<GgmlType::Q4_0> {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 32;
-    static constexpr int kBlockBytes = 18;
+    static constexpr int kBlockBytes = int(quant::kBlockBytes<quant::GgmlType::Q4_0>);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + c * kBlockBytes;
         const float d = halfAt(b);
@@ -168,7 +168,7 @@ template <> struct Format<GgmlType::Q4_1> {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 32;
-    static constexpr int kBlockBytes = 20;
+    static constexpr int kBlockBytes = int(quant::kBlockBytes<quant::GgmlType::Q4_1>);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + c * kBlockBytes;
         const uint32_t dm = load32(b);
@@ -193,7 +193,7 @@ template <> struct Format<GgmlType::Q5_0> {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 32;
-    static constexpr int kBlockBytes = 22;
+    static constexpr int kBlockBytes = int(quant::kBlockBytes<quant::GgmlType::Q5_0>);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + c * kBlockBytes;
         const float d = halfAt(b);
@@ -212,7 +212,7 @@ template <> struct Format<GgmlType::Q5_1> {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 32;
-    static constexpr int kBlockBytes = 24;
+    static constexpr int kBlockBytes = int(quant::kBlockBytes<quant::GgmlType::Q5_1>);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + c * kBlockBytes;
         const uint32_t dm = load32(b);
@@ -251,7 +251,8 @@ template <bool fiveBit> struct FormatK {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 256;
-    static constexpr int kBlockBytes = fiveBit ? 176 : 144;
+    static constexpr int kBlockBytes =
+        int(quant::kBlockBytes < fiveBit ? quant::GgmlType::Q5_K : quant::GgmlType::Q4_K >);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + (c / 8) * kBlockBytes;
         const int sub = int(c % 8);
@@ -291,7 +292,7 @@ template <> struct Format<GgmlType::Q6_K> {
     static constexpr bool kFloat = false;
     using Raw = Quants;
     static constexpr int kBlockElements = 256;
-    static constexpr int kBlockBytes = 210;
+    static constexpr int kBlockBytes = int(quant::kBlockBytes<quant::GgmlType::Q6_K>);
     __device__ static void load(const uint8_t* row, int64_t c, Quants& out) {
         const uint8_t* b = row + (c / 8) * kBlockBytes;
         const int half = int(c % 8) / 4, r = int(c % 4);

@@ -6,15 +6,19 @@
 
 namespace hip::attention {
 
-Rope::Rope(const backend::RopeParams& params) : params_(params) {
+std::vector<double> ropeInverseFrequencies(const backend::RopeParams& params) {
     const int32_t pairs = params.dims / 2;
-    inverseFrequency_.resize(size_t(pairs));
+    std::vector<double> frequencies(static_cast<size_t>(pairs));
     for (int32_t i = 0; i < pairs; ++i) {
         double frequency = std::pow(double(params.freqBase), -2.0 * i / params.dims);
         if (!params.freqFactors.empty()) frequency /= params.freqFactors[size_t(i)];
-        inverseFrequency_[size_t(i)] = frequency * params.positionScale;
+        frequencies[size_t(i)] = frequency * params.positionScale;
     }
+    return frequencies;
 }
+
+Rope::Rope(const backend::RopeParams& params)
+    : params_(params), inverseFrequency_(ropeInverseFrequencies(params)) {}
 
 void Rope::prepare(int64_t end) {
     const size_t pairs = inverseFrequency_.size();

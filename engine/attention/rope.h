@@ -10,6 +10,10 @@
 
 namespace hip::attention {
 
+// The angle per position of each rotated pair (factors and scaling applied), in double precision:
+// the CPU's table and the GPU's are both built from these.
+std::vector<double> ropeInverseFrequencies(const backend::RopeParams& params);
+
 class Rope {
 public:
     explicit Rope(const backend::RopeParams& params);

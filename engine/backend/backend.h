@@ -76,6 +76,7 @@ struct RopeParams {
     float positionScale = 1.0f;     // linear scaling: positions are multiplied by this
     bool neox = false;              // pairs (i, i + dims/2) instead of (2i, 2i + 1)
     std::vector<float> freqFactors; // Llama 3.1 rope_freqs: each frequency is divided by its factor
+    friend bool operator==(const RopeParams&, const RopeParams&) = default;
 };
 
 struct AttentionParams {

@@ -102,7 +102,7 @@ void dequantizeBf16(const uint8_t* src, float* dst, int64_t count) {
 
 // d, qs[32] (int8).
 void dequantizeQ8_0(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 34, dst += kQK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q8_0>, dst += kQK) {
         const float d = halfAt(src);
         const auto* qs = reinterpret_cast<const int8_t*>(src + 2);
         for (int j = 0; j < kQK; ++j)
@@ -112,7 +112,7 @@ void dequantizeQ8_0(const uint8_t* src, float* dst, int64_t blocks) {
 
 // d, qs[16]: low nibbles are elements 0..15, high nibbles 16..31, stored with a +8 bias.
 void dequantizeQ4_0(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 18, dst += kQK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q4_0>, dst += kQK) {
         const float d = halfAt(src);
         const uint8_t* qs = src + 2;
         for (int j = 0; j < kQK / 2; ++j) {
@@ -124,7 +124,7 @@ void dequantizeQ4_0(const uint8_t* src, float* dst, int64_t blocks) {
 
 // d, m, qs[16]: y = q * d + m with unsigned nibbles.
 void dequantizeQ4_1(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 20, dst += kQK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q4_1>, dst += kQK) {
         const float d = halfAt(src);
         const float m = halfAt(src + 2);
         const uint8_t* qs = src + 4;
@@ -148,7 +148,7 @@ int fifthBit(uint32_t qh, int element) {
 
 // d, qh[4], qs[16]: 5-bit quants with a +16 bias.
 void dequantizeQ5_0(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 22, dst += kQK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q5_0>, dst += kQK) {
         const float d = halfAt(src);
         const uint32_t qh = readHighBits(src + 2);
         const uint8_t* qs = src + 6;
@@ -163,7 +163,7 @@ void dequantizeQ5_0(const uint8_t* src, float* dst, int64_t blocks) {
 
 // d, m, qh[4], qs[16]: y = q * d + m with unsigned 5-bit quants.
 void dequantizeQ5_1(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 24, dst += kQK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q5_1>, dst += kQK) {
         const float d = halfAt(src);
         const float m = halfAt(src + 2);
         const uint32_t qh = readHighBits(src + 4);
@@ -180,7 +180,7 @@ void dequantizeQ5_1(const uint8_t* src, float* dst, int64_t blocks) {
 // d, dmin, scales[12], qs[128]. Four chunks of 64 elements share 32 bytes: the low nibbles are
 // sub-block 2c, the high nibbles sub-block 2c+1. y = d*sc*q - dmin*mn.
 void dequantizeQ4_K(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 144, dst += kQKK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q4_K>, dst += kQKK) {
         const KScales k = unpackKScales(src + 4, halfAt(src), halfAt(src + 2));
         const uint8_t* qs = src + 16;
         for (int chunk = 0; chunk < 4; ++chunk, qs += 32) {
@@ -198,7 +198,7 @@ void dequantizeQ4_K(const uint8_t* src, float* dst, int64_t blocks) {
 // As Q4_K plus qh[32]: bit 2c of qh[l] is the fifth bit of element l of chunk c's low half, bit
 // 2c+1 that of its high half.
 void dequantizeQ5_K(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 176, dst += kQKK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q5_K>, dst += kQKK) {
         const KScales k = unpackKScales(src + 4, halfAt(src), halfAt(src + 2));
         const uint8_t* qh = src + 16;
         const uint8_t* qs = src + 48;
@@ -221,7 +221,7 @@ void dequantizeQ5_K(const uint8_t* src, float* dst, int64_t blocks) {
 // from ql[l + 32*(r%2)] (low nibble for r < 2, high for r >= 2) and its top two bits from bits
 // 2r..2r+1 of qh[l]; quants carry a +32 bias.
 void dequantizeQ6_K(const uint8_t* src, float* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += 210, dst += kQKK) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q6_K>, dst += kQKK) {
         const float d = halfAt(src + 208);
         const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
         for (int half = 0; half < 2; ++half) {

@@ -92,7 +92,7 @@ HIP_AVX2 float dotF16(const uint8_t* w, const float* x, int64_t n) {
 // d, qs[32] (int8).
 HIP_AVX2 float dotQ8_0(const uint8_t* src, const float* x, int64_t blocks) {
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b, src += 34, x += 32) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q8_0>, x += 32) {
         const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2));
         const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 18));
         __m256 qx = _mm256_mul_ps(signedBytes(lo), _mm256_loadu_ps(x));
@@ -163,7 +163,7 @@ HIP_AVX2 float dotNibbleBlocks(const uint8_t* src, const float* x, int64_t block
 // nibbles for sub-block 2c, high nibbles for 2c + 1; bit 2c of qh[l] is the fifth bit of element
 // l of sub-block 2c, bit 2c + 1 that of sub-block 2c + 1.
 template <bool fiveBit> HIP_AVX2 float dotK(const uint8_t* src, const float* x, int64_t blocks) {
-    constexpr int kBytes = fiveBit ? 176 : 144;
+    constexpr int64_t kBytes = kBlockBytes < fiveBit ? GgmlType::Q5_K : GgmlType::Q4_K > ;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b, src += kBytes) {
         const KScales k = unpackKScales(src + 4, scaleAt(src), scaleAt(src + 2));
@@ -206,7 +206,7 @@ HIP_AVX2 float dotQ6_K(const uint8_t* src, const float* x, int64_t blocks) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
     const __m256i bias = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b, src += 210) {
+    for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q6_K>) {
         const float d = scaleAt(src + 208);
         const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
         for (int half = 0; half < 2; ++half, x += 128) {

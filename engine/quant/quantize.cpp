@@ -80,7 +80,7 @@ void quantizeBf16(const float* src, uint8_t* dst, int64_t count) {
 
 // d = amax / 127, q = round(x / d).
 void quantizeQ8_0(const float* src, uint8_t* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += 34) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += kBlockBytes<GgmlType::Q8_0>) {
         float amax = 0.0f;
         for (int j = 0; j < kQK; ++j)
             amax = std::max(amax, std::fabs(src[j]));
@@ -139,7 +139,7 @@ void packFifthBits(const uint8_t* q, uint8_t* qh) {
 
 void quantizeQ4_0(const float* src, uint8_t* dst, int64_t blocks) {
     uint8_t q[kQK];
-    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += 18) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += kBlockBytes<GgmlType::Q4_0>) {
         quantizeSymmetricLevels(src, 4, dst, q);
         packNibbles(q, dst + 2);
     }
@@ -147,7 +147,7 @@ void quantizeQ4_0(const float* src, uint8_t* dst, int64_t blocks) {
 
 void quantizeQ4_1(const float* src, uint8_t* dst, int64_t blocks) {
     uint8_t q[kQK];
-    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += 20) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += kBlockBytes<GgmlType::Q4_1>) {
         quantizeAffineLevels(src, 4, dst, q);
         packNibbles(q, dst + 4);
     }
@@ -155,7 +155,7 @@ void quantizeQ4_1(const float* src, uint8_t* dst, int64_t blocks) {
 
 void quantizeQ5_0(const float* src, uint8_t* dst, int64_t blocks) {
     uint8_t q[kQK];
-    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += 22) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += kBlockBytes<GgmlType::Q5_0>) {
         quantizeSymmetricLevels(src, 5, dst, q);
         packFifthBits(q, dst + 2);
         packNibbles(q, dst + 6);
@@ -164,7 +164,7 @@ void quantizeQ5_0(const float* src, uint8_t* dst, int64_t blocks) {
 
 void quantizeQ5_1(const float* src, uint8_t* dst, int64_t blocks) {
     uint8_t q[kQK];
-    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += 24) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQK, dst += kBlockBytes<GgmlType::Q5_1>) {
         quantizeAffineLevels(src, 5, dst, q);
         packFifthBits(q, dst + 4);
         packNibbles(q, dst + 8);
@@ -323,7 +323,7 @@ void packKNibbles(const uint8_t (&q)[kQKK], uint8_t* qs) {
 
 void quantizeQ4_K(const float* src, uint8_t* dst, int64_t blocks) {
     uint8_t q[kQKK];
-    for (int64_t b = 0; b < blocks; ++b, src += kQKK, dst += 144) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQKK, dst += kBlockBytes<GgmlType::Q4_K>) {
         quantizeKAffine(src, 15, dst, q);
         packKNibbles(q, dst + 16);
     }
@@ -331,7 +331,7 @@ void quantizeQ4_K(const float* src, uint8_t* dst, int64_t blocks) {
 
 void quantizeQ5_K(const float* src, uint8_t* dst, int64_t blocks) {
     uint8_t q[kQKK];
-    for (int64_t b = 0; b < blocks; ++b, src += kQKK, dst += 176) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQKK, dst += kBlockBytes<GgmlType::Q5_K>) {
         quantizeKAffine(src, 31, dst, q);
         // qh[l]: bit 2c is the fifth bit of element l of chunk c's low half, bit 2c+1 of its high.
         uint8_t* qh = dst + 16;
@@ -349,7 +349,7 @@ void quantizeQ5_K(const float* src, uint8_t* dst, int64_t blocks) {
 
 // ql[128], qh[64], scales[16], d. See dequantizeQ6_K for the bit placement.
 void quantizeQ6_K(const float* src, uint8_t* dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b, src += kQKK, dst += 210) {
+    for (int64_t b = 0; b < blocks; ++b, src += kQKK, dst += kBlockBytes<GgmlType::Q6_K>) {
         float fits[16];
         float largest = 0.0f;
         for (int j = 0; j < 16; ++j) {

@@ -255,11 +255,7 @@ private:
     // One angle table per distinct rope configuration (models use one, tests may use several).
     attention::Rope& ropeFor(const RopeParams& params) {
         for (auto& rope : ropes_) {
-            const RopeParams& p = rope->params();
-            if (p.dims == params.dims && p.freqBase == params.freqBase &&
-                p.positionScale == params.positionScale && p.neox == params.neox &&
-                p.freqFactors == params.freqFactors)
-                return *rope;
+            if (rope->params() == params) return *rope;
         }
         ropes_.push_back(std::make_unique<attention::Rope>(params));
         return *ropes_.back();

@@ -87,7 +87,7 @@ Result<const DeviceRopeTables*> CudaAttention::ropeTables(const RopeParams& para
                                                           int64_t positions) {
     DeviceRopeTables* tables = nullptr;
     for (auto& existing : ropes_)
-        if (sameRope(existing->params(), params)) tables = existing.get();
+        if (existing->params() == params) tables = existing.get();
     if (!tables) {
         ropes_.push_back(std::make_unique<DeviceRopeTables>(params));
         tables = ropes_.back().get();

@@ -1,28 +1,17 @@
 #include "backend/cuda/rope_tables.h"
 
+#include "attention/rope.h"
 #include "backend/cuda/cuda_check.h"
 #include "kernels/rope_table.h"
 
-#include <cmath>
 #include <vector>
 
 namespace hip::backend {
 
-bool sameRope(const RopeParams& a, const RopeParams& b) {
-    return a.dims == b.dims && a.freqBase == b.freqBase && a.positionScale == b.positionScale &&
-           a.neox == b.neox && a.freqFactors == b.freqFactors;
-}
-
 Status DeviceRopeTables::cover(int64_t maxPosition, DevicePool& pool, cudaStream_t stream) {
     if (table_.data() && maxPosition <= view_.maxPosition) return Status::ok();
-    // attention/rope.cpp's frequencies, in the same double-precision arithmetic.
     const int32_t pairs = params_.dims / 2;
-    std::vector<double> frequencies(static_cast<size_t>(pairs));
-    for (int32_t i = 0; i < pairs; ++i) {
-        double frequency = std::pow(double(params_.freqBase), -2.0 * i / params_.dims);
-        if (!params_.freqFactors.empty()) frequency /= params_.freqFactors[size_t(i)];
-        frequencies[size_t(i)] = frequency * params_.positionScale;
-    }
+    const std::vector<double> frequencies = attention::ropeInverseFrequencies(params_);
     const uint64_t bytes = uint64_t(maxPosition) * uint64_t(pairs) * sizeof(float2);
     auto table =
         pool.allocate(bytes, DeviceUse::Workspace,

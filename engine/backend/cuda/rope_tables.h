@@ -23,6 +23,4 @@ private:
     kernels::RopeTables view_;
 };
 
-bool sameRope(const RopeParams& a, const RopeParams& b);
-
 } // namespace hip::backend
