@@ -338,7 +338,7 @@ private:
     template <typename T> Status readSigned(Value& out, const std::string& context) {
         T v = 0;
         HIP_TRY(cursor_.read(v, context));
-        out.i = v;
+        out.i = v; // NOLINT(bugprone-signed-char-misuse): GGUF's INT8 is signed
         return Status::ok();
     }
 

@@ -28,7 +28,7 @@ public:
         : file_(file), backend_(backend) {}
 
     Result<std::unique_ptr<backend::Weight>>
-    load(const std::string& name, std::vector<int64_t> expected, bool optional = false) {
+    load(const std::string& name, const std::vector<int64_t>& expected, bool optional = false) {
         const gguf::TensorInfo* info = file_.findTensor(name);
         if (!info) {
             if (optional) return std::unique_ptr<backend::Weight>();

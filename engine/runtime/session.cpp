@@ -55,7 +55,7 @@ struct SessionState {
             const std::vector<int32_t> part(tokens.begin() + ptrdiff_t(first),
                                             tokens.begin() +
                                                 ptrdiff_t(std::min(tokens.size(), first + chunk)));
-            const Status status = pass(part, int64_t(cachedTokens.size()));
+            Status status = pass(part, int64_t(cachedTokens.size()));
             if (!status) {
                 cache->truncate(int64_t(cachedTokens.size()));
                 return status;

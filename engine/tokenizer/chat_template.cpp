@@ -131,10 +131,14 @@ std::string renderLlama2(const std::vector<ChatMessage>& messages) {
         std::string content = message.content;
         if (turn == 0 && hasSystem)
             content = "<<SYS>>\n" + messages.front().content + "\n<</SYS>>\n\n" + content;
-        if (message.role == "user")
-            out += (turn == 0 ? "" : "<s>") + std::string("[INST] ") + trim(content) + " [/INST]";
-        else if (message.role == "assistant")
+        if (message.role == "user") {
+            out += turn == 0 ? "" : "<s>";
+            out += "[INST] ";
+            out += trim(content);
+            out += " [/INST]";
+        } else if (message.role == "assistant") {
             out += " " + trim(content) + " </s>";
+        }
     }
     return out;
 }

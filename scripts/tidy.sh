@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs clang-tidy (the checks in .clang-tidy) over the project's C++ sources, or over the files
+# given, with the compile commands of build/ (configure it first: scripts/build). CUDA sources are
+# left out: clang-tidy does not parse them with nvcc's flags.
+#
+#   scripts/tidy.sh                      every .cpp under engine/, ui/, app/
+#   scripts/tidy.sh engine/quant/*.cpp   those files
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="${HIPREADER_BUILD_DIR:-$root/build}"
+[ -f "$build/compile_commands.json" ] || { echo "no $build/compile_commands.json: run scripts/build first" >&2; exit 1; }
+cd "$root"
+if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(git ls-files 'engine/*.cpp' 'ui/*.cpp' 'app/*.cpp'); fi
+run-clang-tidy -quiet -p "$build" -j "$(nproc)" "${files[@]}" 2>/dev/null | sed "s/\x1b\[[0-9;]*m//g" |
+    { grep -E "^/.*(warning|error):" || true; } | sort -u | tee /tmp/tidy-findings.txt
+echo "$(wc -l </tmp/tidy-findings.txt) findings in ${#files[@]} files"
