@@ -131,6 +131,57 @@ private slots:
         QVERIFY(outcome.stats.generatedTokens < 400);
     }
 
+    void aChatLongerThanTheContextKeepsBeingAnswered() {
+        // A long session (found by scripts/soak.sh): once the conversation took the room kept for
+        // a question and its answer, every later question failed ("the text needs 530 tokens of
+        // context but the session holds 512"). Now the oldest exchanges leave the model's view.
+        EngineBridge bridge;
+        QVERIFY(bridge.loadModel(fastOptions(512)));
+        QVERIFY(waitFinished(bridge, Operation::LoadModel));
+        QVERIFY(bridge.readDocument(readBook(book_), false));
+        QVERIFY(waitFinished(bridge, Operation::ReadDocument));
+        ChatTurns turns;
+        for (int i = 0; i < 60; ++i) {
+            turns.push_back({"user", QStringLiteral("Question %1: when do the boats of Wendle "
+                                                    "come back?")
+                                         .arg(i)
+                                         .toStdString()});
+            turns.push_back({"assistant", QStringLiteral("Answer %1: the boats come back at noon "
+                                                         "with herring and mackerel.")
+                                              .arg(i)
+                                              .toStdString()});
+        }
+        QSignalSpy notices(&bridge, &EngineBridge::notice);
+        bridge.setHistory(turns); // as much as fits the room, as when a saved chat is restored
+        QSignalSpy failed(&bridge, &EngineBridge::failed);
+        QSignalSpy answered(&bridge, &EngineBridge::answerFinished);
+        hip::GenerateOptions options;
+        options.maxTokens = 24;
+        options.sampler.temperature = 0;
+        // Each exchange takes about 45 tokens; the room kept is 64 (an eighth of the context).
+        constexpr int kQuestions = 5;
+        for (int i = 0; i < kQuestions; ++i) {
+            QVERIFY(bridge.ask(QStringLiteral("Tell a long story about the harbour."), options));
+            QVERIFY(waitFinished(bridge, Operation::Answer));
+            QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).toString()));
+        }
+        QCOMPARE(answered.count(), kQuestions);
+        for (const auto& args : answered)
+            QVERIFY(args.at(0).value<AnswerOutcome>().stats.generatedTokens > 0);
+        // The restored chat was cut; then the chat outgrew its room (more than once: it is small).
+        QVERIFY(notices.count() >= 2);
+        QVERIFY(notices.first().at(0).toString().contains(QStringLiteral("saved chat")));
+        QVERIFY2(notices.last().at(0).toString().contains(QStringLiteral("no longer sees")),
+                 qPrintable(notices.last().at(0).toString()));
+        QSignalSpy reported(&bridge, &EngineBridge::historyReported);
+        bridge.requestHistory();
+        QVERIFY(reported.wait(10000));
+        const auto history = reported.at(0).at(0).value<ChatTurns>();
+        QVERIFY(history.size() < turns.size());
+        QCOMPARE(history.front().role, std::string("user"));
+        QCOMPARE(history.back().role, std::string("assistant"));
+    }
+
     void aBookLongerThanTheContextIsNeverCutSilently() {
         // About 2,200 tokens of text (pages of about 800) against a context of 1,536.
         const QString path = folder_.filePath(QStringLiteral("long.txt"));

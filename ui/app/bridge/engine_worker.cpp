@@ -16,6 +16,8 @@ namespace {
 constexpr int kAttentionPublishMs = 1000; // sources refresh while an answer streams
 // What a turn costs besides its text: the chat template's role markers and separators.
 constexpr int64_t kTurnOverheadTokens = 8;
+// The share of its room a conversation that outgrew it keeps while answering.
+constexpr double kKeptAfterOverflow = 0.5;
 
 QString fromStd(const std::string& text) {
     return QString::fromStdString(text);
@@ -165,7 +167,7 @@ void EngineWorker::publishAttention() {
         summarizeAttention(*document_, *tokens_, session_->trace())));
 }
 
-ChatTurns EngineWorker::fitHistory(ChatTurns turns, int* dropped) const {
+ChatTurns EngineWorker::fitHistory(ChatTurns turns, double keptShare, int* dropped) const {
     // The room Engine::documentTokenBudget() leaves after the document stays free for the next
     // question and its answer; the conversation gets what the document does not take of the rest.
     const int64_t room = engine_->documentTokenBudget() - documentEnd_;
@@ -176,9 +178,10 @@ ChatTurns EngineWorker::fitHistory(ChatTurns turns, int* dropped) const {
         cost.push_back(engine_->countTokens(turn.content) + kTurnOverheadTokens);
         total += cost.back();
     }
+    const int64_t limit = total > room ? int64_t(double(room) * keptShare) : room;
     size_t first = 0;
     // Whole exchanges go: the conversation still starts with a question.
-    while (first < turns.size() && (total > room || turns[first].role != "user"))
+    while (first < turns.size() && (total > limit || turns[first].role != "user"))
         total -= cost[first++];
     *dropped = int(first);
     turns.erase(turns.begin(), turns.begin() + ptrdiff_t(first));
@@ -188,7 +191,7 @@ ChatTurns EngineWorker::fitHistory(ChatTurns turns, int* dropped) const {
 void EngineWorker::setHistory(const ChatTurns& turns) {
     if (session_) {
         int dropped = 0;
-        session_->setHistory(fitHistory(turns, &dropped));
+        session_->setHistory(fitHistory(turns, 1.0, &dropped));
         const int kept = int(turns.size()) - dropped;
         if (dropped > 0 && kept == 0)
             emit notice(tr("The saved chat does not fit in the model's context besides the book: "
@@ -215,10 +218,17 @@ void EngineWorker::ask(const QString& question, const hip::GenerateOptions& opti
         emit finished(Operation::Answer);
         return;
     }
-    if (history) {
-        int dropped = 0;
-        session_->setHistory(fitHistory(*history, &dropped));
-    }
+    // The conversation grows with every answer: its oldest exchanges leave the model's view once
+    // it would crowd out the question and its answer, or every later question would fail. Half
+    // the room is freed at once, since the shortened conversation is read again from its start.
+    int dropped = 0;
+    ChatTurns fitted =
+        fitHistory(history ? *history : session_->history(), kKeptAfterOverflow, &dropped);
+    if (history || dropped > 0) session_->setHistory(std::move(fitted));
+    if (!history && dropped > 0)
+        emit notice(tr("The chat has grown past the model's context besides the book: the model "
+                       "no longer sees its oldest %n message(s).",
+                       nullptr, dropped));
     QElapsedTimer sincePublish;
     sincePublish.start();
     const auto sink = [&](std::string_view piece) {

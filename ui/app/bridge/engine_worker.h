@@ -42,7 +42,9 @@ public:
     void readDocument(const hip::ui::DocumentPtr& document, bool onlyWhatFits,
                       const hip::CancelToken& cancel);
     // With `history`, the conversation before the question is replaced first (regenerate: the
-    // chat without the answer being replaced), so the model sees exactly that.
+    // chat without the answer being replaced), so the model sees exactly that. Either way the
+    // oldest exchanges that would leave no room for the question and its answer are left out,
+    // and `notice` says so.
     void ask(const QString& question, const hip::GenerateOptions& options,
              const std::optional<hip::ui::ChatTurns>& history, const hip::CancelToken& cancel);
     // Replaces the conversation after the document (a saved chat restored once the book is read).
@@ -82,9 +84,10 @@ signals:
 private:
     void fail(Operation operation, const hip::Status& status);
     // `turns` less its oldest exchanges, so that the document, the conversation and a question
-    // with its answer fit the context (the room Engine::documentTokenBudget() keeps); `dropped`
-    // gets the number of turns left out.
-    hip::ui::ChatTurns fitHistory(hip::ui::ChatTurns turns, int* dropped) const;
+    // with its answer fit the context (the room Engine::documentTokenBudget() keeps). A
+    // conversation over its room keeps at most `keptShare` of it. `dropped` gets the number of
+    // turns left out.
+    hip::ui::ChatTurns fitHistory(hip::ui::ChatTurns turns, double keptShare, int* dropped) const;
     void publishAttention();
     // The number of leading pages of `document` whose tokens fit `budget`.
     int pagesThatFit(const doc::DocumentText& document, int64_t budget) const;
