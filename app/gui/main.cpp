@@ -5,6 +5,7 @@
 #include "common/resources.h"
 #include "main_window/main_window.h"
 #include "settings/app_settings.h"
+#include "startup_check.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -67,8 +68,14 @@ int main(int argc, char* argv[]) {
     const QCommandLineOption noModel(
         QStringLiteral("no-model"),
         QCoreApplication::translate("main", "Do not load the model at start."));
+    const QCommandLineOption check(
+        QStringLiteral("check"),
+        QCoreApplication::translate(
+            "main", "Load the model, read the book, answer one question about it, print each step "
+                    "and quit (exit status 1 on a failure): a check of an installation."));
     parser.addOption(sample);
     parser.addOption(noModel);
+    parser.addOption(check);
     parser.addPositionalArgument(
         QStringLiteral("file"),
         QCoreApplication::translate("main", "A PDF, EPUB, text or Markdown file to open."),
@@ -78,7 +85,13 @@ int main(int argc, char* argv[]) {
     hip::ui::AppSettings settings;
     hip::ui::MainWindow window(settings);
     window.show();
-    if (settings.loadModelOnStart() && !parser.isSet(noModel)) window.loadModel();
+    if (parser.isSet(check)) {
+        constexpr int kCheckSeconds = 600;
+        runStartupCheck(window, kCheckSeconds);
+        window.loadModel();
+    } else if (settings.loadModelOnStart() && !parser.isSet(noModel)) {
+        window.loadModel();
+    }
     if (!parser.positionalArguments().isEmpty())
         window.openFile(QFileInfo(parser.positionalArguments().constFirst()).absoluteFilePath());
     else if (parser.isSet(sample))

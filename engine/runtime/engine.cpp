@@ -191,9 +191,17 @@ Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& optio
 std::filesystem::path defaultModelPath() {
     const char* fileName = "SmolLM2-135M-Instruct.Q4_1.gguf";
     if (const char* env = std::getenv("HIPREADER_MODEL"); env && *env) return env;
-    for (const std::filesystem::path& dir : {std::filesystem::path(HIPREADER_SOURCE_MODELS_DIR),
-                                             std::filesystem::path(HIPREADER_INSTALLED_MODELS_DIR)})
-        if (std::filesystem::exists(dir / fileName)) return dir / fileName;
+    // A package may install to another prefix than the build's (CPack's .deb to /usr), so the
+    // share folder beside the running executable comes before the configured one.
+    std::error_code error;
+    const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
+    const std::filesystem::path besideExecutable =
+        error ? std::filesystem::path()
+              : executable.parent_path().parent_path() / "share" / "hipreader" / "models";
+    for (const std::filesystem::path& dir :
+         {std::filesystem::path(HIPREADER_SOURCE_MODELS_DIR), besideExecutable,
+          std::filesystem::path(HIPREADER_INSTALLED_MODELS_DIR)})
+        if (!dir.empty() && std::filesystem::exists(dir / fileName, error)) return dir / fileName;
     return std::filesystem::path(HIPREADER_SOURCE_MODELS_DIR) / fileName;
 }
 

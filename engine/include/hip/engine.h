@@ -37,7 +37,8 @@ struct LoadOptions {
 };
 
 // Where the default model lives: $HIPREADER_MODEL, else the models/ folder that scripts/setup
-// fills (next to the source tree or the installed share folder).
+// fills next to the source tree, else share/hipreader/models beside the running executable's
+// bin/ folder or under the configured install prefix (where the package puts it).
 std::filesystem::path defaultModelPath();
 
 // Reads a model's header and describes it without loading the weights.
