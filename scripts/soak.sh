@@ -7,15 +7,16 @@
 # start. With --device cuda the engine's GPU allocations and the GPU's used memory stay flat too.
 #
 #   scripts/soak.sh [--device cpu|cuda] [--questions N] [--cancels N] [--max-tokens N]
-#                   [--context N] [--seed N] [--build DIR]
+#                   [--context N] [--seed N] [--max-growth PERCENT] [--build DIR]
 #
-# Defaults: cpu, 200 questions, 100 cancels, 16 tokens per answer, context 2048, seed 1, build/.
+# Defaults: cpu, 200 questions, 100 cancels, 16 tokens per answer, context 2048, seed 1, 5%,
+# build/. A build with AddressSanitizer keeps freed memory in quarantine: give it --max-growth 100.
 # A build folder that does not exist yet is configured (Release). The whole log goes to
 # DIR/soak-<device>.log; the summary lines are printed at the end.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build"
-device=cpu questions=200 cancels=100 max_tokens=16 context=2048 seed=1
+device=cpu questions=200 cancels=100 max_tokens=16 context=2048 seed=1 max_growth=5
 while [ $# -gt 0 ]; do
     case "$1" in
     --device) device="$2" ;;
@@ -24,8 +25,9 @@ while [ $# -gt 0 ]; do
     --max-tokens) max_tokens="$2" ;;
     --context) context="$2" ;;
     --seed) seed="$2" ;;
+    --max-growth) max_growth="$2" ;;
     --build) build="$2" ;;
-    *) sed -n '2,13p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+    *) sed -n '2,15p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
     shift 2
 done
@@ -46,7 +48,7 @@ status=0
 # QTEST_FUNCTION_TIMEOUT: Qt Test's watchdog ends a test function after 5 minutes by default.
 QT_QPA_PLATFORM=offscreen QTEST_FUNCTION_TIMEOUT=14400000 HIPREADER_SOAK_DEVICE="$device" HIPREADER_SOAK_QUESTIONS="$questions" \
 HIPREADER_SOAK_CANCELS="$cancels" HIPREADER_SOAK_MAX_TOKENS="$max_tokens" \
-HIPREADER_SOAK_CONTEXT="$context" HIPREADER_SOAK_SEED="$seed" \
+HIPREADER_SOAK_CONTEXT="$context" HIPREADER_SOAK_SEED="$seed" HIPREADER_SOAK_MAX_GROWTH="$max_growth" \
     "$build/bin/soak_engine_bridge" >"$log" 2>&1 || status=$?
 echo "soak: load after: $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - start)) s"
 # The summary: setup, questions 1, 10 and the last, the totals, the failures.

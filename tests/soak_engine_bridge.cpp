@@ -11,11 +11,13 @@
 //   HIPREADER_SOAK_DEVICE      cpu or cuda (default cpu)
 //   HIPREADER_SOAK_CONTEXT     context tokens (default 2048)
 //   HIPREADER_SOAK_SEED        seed of the cancel moments (default 1)
+//   HIPREADER_SOAK_MAX_GROWTH  the memory growth allowed, in percent (default 5; a sanitizer's
+//                              allocator keeps freed memory, so its runs allow more)
 //
 // Asserts: after the first ten questions, resident memory beside the KV cache (which holds the
-// conversation, so it grows until the context is full) grows by less than 5%, and all resident
-// memory by less than 5% once the KV cache stopped growing; on the GPU the engine's device
-// allocations stay the same and the GPU's used memory grows by less than 5%;
+// conversation, so it grows until the context is full) grows by less than the allowed growth, and
+// all resident memory too once the KV cache stopped growing; on the GPU the engine's device
+// allocations stay the same and the GPU's used memory grows by less than the allowed growth;
 // every question is answered; every cancel ends its operation cleanly; after the cancels the
 // probe question gets the same answer and the same first source page as at the start.
 
@@ -134,6 +136,7 @@ class SoakEngineBridge : public QObject {
     double readSeconds_ = 0;
     double answerSeconds_ = 0; // the median answer's
     MemoryReading afterTen_;
+    double maxGrowth_ = 0.05;
 
     MemoryReading memory() const { return MemoryReading::take(lastSample_, onGpu_); }
     QString failures() const { return failures_.join(QStringLiteral("; ")); }
@@ -193,6 +196,7 @@ private slots:
         settings.setContextTokens(setting("HIPREADER_SOAK_CONTEXT", 2048));
         options_ = settings.generateOptions();
         options_.maxTokens = setting("HIPREADER_SOAK_MAX_TOKENS", 16);
+        maxGrowth_ = setting("HIPREADER_SOAK_MAX_GROWTH", 5) / 100.0;
 
         bridge_ = std::make_unique<EngineBridge>();
         canceller_.setSingleShot(true);
@@ -254,9 +258,10 @@ private slots:
             peak.kvHost = std::max(peak.kvHost, now.kvHost);
             peak.gpuUsed = std::max(peak.gpuUsed, now.gpuUsed);
             if (onGpu_) QCOMPARE(now.gpuEngine, afterTen_.gpuEngine);
-            QVERIFY2(growth(afterTen_.residentBesideKv(), now.residentBesideKv()) < 0.05,
-                     qPrintable(QStringLiteral("question %1: resident memory beside the KV "
-                                               "cache grew by 5% or more since question 10")
+            QVERIFY2(growth(afterTen_.residentBesideKv(), now.residentBesideKv()) < maxGrowth_,
+                     qPrintable(QStringLiteral(
+                                    "question %1: resident memory beside the KV "
+                                    "cache grew by the allowed growth or more since question 10")
                                     .arg(i)));
         }
         const double totalSeconds = std::accumulate(seconds.begin(), seconds.end(), 0.0);
@@ -281,15 +286,16 @@ private slots:
               "MiB, growth %.2f%%",
               int(kvFull - readings.begin()) + 1, mib(kvFull->resident), mib(peakOnceFull),
               100 * growth(kvFull->resident, peakOnceFull));
-        QVERIFY2(growth(kvFull->resident, peakOnceFull) < 0.05,
-                 "resident memory grew by 5% or more once the KV cache stopped growing");
+        QVERIFY2(
+            growth(kvFull->resident, peakOnceFull) < maxGrowth_,
+            "resident memory grew by the allowed growth or more once the KV cache stopped growing");
         if (onGpu_) {
             qInfo("gpu: engine %.1f MiB throughout; used after 10: %.1f MiB, peak after: %.1f "
                   "MiB, growth %.2f%%",
                   mib(afterTen_.gpuEngine), mib(afterTen_.gpuUsed), mib(peak.gpuUsed),
                   100 * growth(afterTen_.gpuUsed, peak.gpuUsed));
-            QVERIFY2(growth(afterTen_.gpuUsed, peak.gpuUsed) < 0.05,
-                     "the GPU's used memory grew by 5% or more");
+            QVERIFY2(growth(afterTen_.gpuUsed, peak.gpuUsed) < maxGrowth_,
+                     "the GPU's used memory grew by the allowed growth or more");
         }
     }
 
@@ -346,8 +352,9 @@ private slots:
               100 * growth(afterTen_.residentBesideKv(), now.residentBesideKv()));
         QCOMPARE(probe->outcome.text, probeText_);
         QCOMPARE(probe->outcome.attention->pages.front().page, probePage_);
-        QVERIFY2(growth(afterTen_.residentBesideKv(), now.residentBesideKv()) < 0.05,
-                 "resident memory beside the KV cache grew by 5% or more through the cancels");
+        QVERIFY2(growth(afterTen_.residentBesideKv(), now.residentBesideKv()) < maxGrowth_,
+                 "resident memory beside the KV cache grew by the allowed growth or more through "
+                 "the cancels");
         if (onGpu_) QCOMPARE(now.gpuEngine, afterTen_.gpuEngine);
     }
 
