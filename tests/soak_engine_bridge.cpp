@@ -114,6 +114,13 @@ const QStringList& questions() {
 struct Answered {
     AnswerOutcome outcome;
     double seconds = 0;
+
+    // The page the answer attended to most beyond the book's background (-1: none stood out).
+    int firstSource() const {
+        return outcome.attention && !outcome.attention->pages.empty()
+                   ? outcome.attention->pages.front().page
+                   : -1;
+    }
 };
 
 } // namespace
@@ -217,9 +224,9 @@ private slots:
 
         QVERIFY2(read(-1, &readSeconds_), qPrintable(failures()));
         const auto probe = ask(questions().front());
-        QVERIFY(probe && probe->outcome.attention && !probe->outcome.attention->pages.empty());
+        QVERIFY(probe && probe->outcome.stats.generatedTokens > 0);
         probeText_ = probe->outcome.text;
-        probePage_ = probe->outcome.attention->pages.front().page;
+        probePage_ = probe->firstSource();
         qInfo("book read in %.2f s; probe answer \"%s\" (first source page %d); %s", readSeconds_,
               qPrintable(probeText_), probePage_ + 1, qPrintable(memory().describe(onGpu_)));
     }
@@ -230,6 +237,7 @@ private slots:
         MemoryReading peak;
         std::vector<MemoryReading> readings; // after each question
         std::vector<double> seconds;
+        int withoutSource = 0; // answers whose attention singled out no page
         for (int i = 1; i <= count; ++i) {
             const QString question = questions().at(i % questions().size());
             const auto answered = ask(question);
@@ -242,9 +250,9 @@ private slots:
                      qPrintable(QStringLiteral("question %1 stopped (reason %2)")
                                     .arg(i)
                                     .arg(int(outcome.stopReason))));
-            QVERIFY2(outcome.stats.generatedTokens > 0 && outcome.attention &&
-                         !outcome.attention->pages.empty(),
+            QVERIFY2(outcome.stats.generatedTokens > 0 && outcome.attention,
                      qPrintable(QStringLiteral("question %1 got no answer").arg(i)));
+            if (answered->firstSource() < 0) ++withoutSource;
             seconds.push_back(answered->seconds);
             const MemoryReading now = memory();
             qInfo("question %d: %s; %.2f s, %lld tokens, %lld reused; \"%s\"", i,
@@ -268,8 +276,8 @@ private slots:
         std::nth_element(seconds.begin(), seconds.begin() + count / 2, seconds.end());
         answerSeconds_ = seconds[size_t(count / 2)];
         const MemoryReading last = memory();
-        qInfo("%d questions in %.1f s (%.2f s each, median %.2f s)", count, totalSeconds,
-              totalSeconds / count, answerSeconds_);
+        qInfo("%d questions in %.1f s (%.2f s each, median %.2f s); %d without a cited page", count,
+              totalSeconds, totalSeconds / count, answerSeconds_, withoutSource);
         qInfo("rss after 10: %.1f MiB (KV cache %.1f), after %d: %.1f MiB (KV cache %.1f), peak "
               "after 10: %.1f MiB; growth %.2f%% (beside the KV cache %.2f%%)",
               mib(afterTen_.resident), mib(afterTen_.kvHost), count, mib(last.resident),
@@ -340,18 +348,18 @@ private slots:
         // A fresh reading of the book answers the probe exactly as at the start (greedy decoding).
         QVERIFY2(read(), qPrintable(failures()));
         const auto probe = ask(questions().front());
-        QVERIFY(probe && probe->outcome.attention && !probe->outcome.attention->pages.empty());
+        QVERIFY(probe && probe->outcome.stats.generatedTokens > 0);
         const MemoryReading now = memory();
         qInfo("%d cancels: reading %d cancelled, %d finished first; answering %d cancelled, %d "
               "finished first",
               count, readsCancelled, readsDone, answersCancelled, answersDone);
         qInfo("then the probe: \"%s\" (first source page %d); %s, %.2f%% over question 10 "
               "(beside the KV cache %.2f%%)",
-              qPrintable(probe->outcome.text), probe->outcome.attention->pages.front().page + 1,
+              qPrintable(probe->outcome.text), probe->firstSource() + 1,
               qPrintable(now.describe(onGpu_)), 100 * growth(afterTen_.resident, now.resident),
               100 * growth(afterTen_.residentBesideKv(), now.residentBesideKv()));
         QCOMPARE(probe->outcome.text, probeText_);
-        QCOMPARE(probe->outcome.attention->pages.front().page, probePage_);
+        QCOMPARE(probe->firstSource(), probePage_);
         QVERIFY2(growth(afterTen_.residentBesideKv(), now.residentBesideKv()) < maxGrowth_,
                  "resident memory beside the KV cache grew by the allowed growth or more through "
                  "the cancels");
