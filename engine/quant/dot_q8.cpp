@@ -37,7 +37,7 @@ void quantizeActivations(const float* x, int64_t cols, Q8Activations& out) {
             sum += q[i];
         }
         out.scales[size_t(b)] = scale;
-        out.sums[size_t(b)] = sum;
+        out.sums[size_t(b)] = scale * float(sum);
     }
 }
 
@@ -93,17 +93,19 @@ HIP_AVX2 float dotQ8_0(const uint8_t* src, const Q8Activations& x, int64_t block
     return horizontalSum(acc);
 }
 
-// d, m, qs[16]: y = q * d + m.
+// d, m, qs[16]: y = q * d + m. Two blocks per step, on separate accumulators.
 HIP_AVX2 float dotQ4_1(const uint8_t* src, const Q8Activations& x, int64_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    float offsets = 0.0f;
-    for (int64_t b = 0; b < blocks; ++b, src += 20) {
-        const __m256i sum = dotBytes(nibbles16(src + 4), loadQuants(x.quants.data() + b * 32));
-        const float xScale = x.scales[size_t(b)];
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(scaleAt(src) * xScale), _mm256_cvtepi32_ps(sum), acc);
-        offsets += scaleAt(src + 2) * xScale * float(x.sums[size_t(b)]);
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    float offsets[2] = {0.0f, 0.0f};
+    const int8_t* xq = x.quants.data();
+    for (int64_t b = 0; b < blocks; ++b, src += 20, xq += 32) {
+        const int k = int(b & 1);
+        const __m256i sum = dotBytes(nibbles16(src + 4), loadQuants(xq));
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(scaleAt(src) * x.scales[size_t(b)]),
+                                 _mm256_cvtepi32_ps(sum), acc[k]);
+        offsets[k] += scaleAt(src + 2) * x.sums[size_t(b)];
     }
-    return horizontalSum(acc) + offsets;
+    return horizontalSum(_mm256_add_ps(acc[0], acc[1])) + offsets[0] + offsets[1];
 }
 
 // d, dmin, scales[12], qs[128]: chunk c of 64 elements takes 32 bytes, low nibbles for sub-block
@@ -125,7 +127,7 @@ HIP_AVX2 float dotQ4_K(const uint8_t* src, const Q8Activations& x, int64_t super
                 const __m256i sum = dotBytes(halves[h], loadQuants(x.quants.data() + b * 32));
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(k.scale[sub] * x.scales[b]),
                                       _mm256_cvtepi32_ps(sum), acc);
-                offsets += k.min[sub] * x.scales[b] * float(x.sums[b]);
+                offsets += k.min[sub] * x.sums[b];
             }
         }
     }

@@ -15,11 +15,11 @@ namespace hip::quant {
 
 constexpr int64_t kQ8Block = 32;
 
-// One activation row: per 32-element block, x[i] ~ scale * quants[i], with the sum of its quants
-// (the formats whose weights carry an offset multiply it).
+// One activation row: per 32-element block, x[i] ~ scale * quants[i], with scale times the sum of
+// its quants (the formats whose weights carry an offset multiply it).
 struct Q8Activations {
     std::vector<float> scales;
-    std::vector<int32_t> sums;
+    std::vector<float> sums;
     std::vector<int8_t> quants;
 };
 
