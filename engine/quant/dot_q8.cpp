@@ -1,15 +1,10 @@
 #include "quant/dot_q8.h"
 
+#include "quant/avx2_kernels.h"
 #include "quant/k_scales.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HIP_Q8_AVX2 1
-#include <immintrin.h>
-#endif
 
 // Block layouts as in dequantize.cpp. Each kernel sums, per 32-element activation block, the
 // products of the integer weight quants with the activation quants in 32-bit lanes, and scales
@@ -41,22 +36,11 @@ void quantizeActivations(const float* x, int64_t cols, Q8Activations& out) {
     }
 }
 
-#ifdef HIP_Q8_AVX2
+#ifdef HIP_QUANT_AVX2
 namespace {
 
-#define HIP_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-HIP_AVX2 float scaleAt(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, sizeof h);
-    return _cvtsh_ss(h);
-}
-
-HIP_AVX2 float horizontalSum(__m256 v) {
-    const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-    return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
-}
+using avx2::horizontalSum;
+using avx2::scaleAt;
 
 HIP_AVX2 __m256i loadQuants(const int8_t* q) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
@@ -134,32 +118,19 @@ HIP_AVX2 float dotQ4_K(const uint8_t* src, const Q8Activations& x, int64_t super
     return horizontalSum(acc) - offsets;
 }
 
-// ql[128], qh[64], scales[16] (int8, one per 16 elements), d (last); quants carry a +32 bias. The
-// quants are assembled 32 at a time as in dot.cpp's kernel.
+// ql[128], qh[64], scales[16] (int8, one per 16 elements), d (last); quants carry a +32 bias and
+// are assembled 32 at a time (avx2::q6kQuarters).
 HIP_AVX2 float dotQ6_K(const uint8_t* src, const Q8Activations& x, int64_t superBlocks) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
     const __m256i bias = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t s = 0; s < superBlocks; ++s, src += 210) {
         const float d = scaleAt(src + 208);
         const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
         for (int half = 0; half < 2; ++half) {
-            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 64 * half));
-            const __m256i c =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 64 * half + 32));
-            const __m256i h =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 128 + 32 * half));
-            const __m256i q[4] = {_mm256_or_si256(_mm256_and_si256(a, low4),
-                                                  _mm256_and_si256(_mm256_slli_epi16(h, 4), top2)),
-                                  _mm256_or_si256(_mm256_and_si256(c, low4),
-                                                  _mm256_and_si256(_mm256_slli_epi16(h, 2), top2)),
-                                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4),
-                                                  _mm256_and_si256(h, top2)),
-                                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4),
-                                                  _mm256_and_si256(_mm256_srli_epi16(h, 2), top2))};
+            const avx2::Q6Quarters q = avx2::q6kQuarters(src, half);
             for (int r = 0; r < 4; ++r) {
                 const size_t b = size_t(s * 8 + half * 4 + r);
-                const __m256i centred = _mm256_sub_epi8(q[r], bias);
+                const __m256i centred = _mm256_sub_epi8(q.q[r], bias);
                 const __m256i w = _mm256_sign_epi8(centred, centred);
                 const __m256i xq = _mm256_sign_epi8(loadQuants(x.quants.data() + b * 32), centred);
                 // Pair sums in 16 bits (|sum| <= 2 * 32 * 127), then each 16-element half times
@@ -176,27 +147,17 @@ HIP_AVX2 float dotQ6_K(const uint8_t* src, const Q8Activations& x, int64_t super
     return horizontalSum(acc);
 }
 
-bool hasAvx2() {
-#if defined(__clang__) && __clang_major__ < 16
-    static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                                  __builtin_cpu_supports("f16c");
-#endif
-    return supported;
-}
-
 } // namespace
 #endif
 
 bool hasQ8Dot(GgmlType type) {
-#ifdef HIP_Q8_AVX2
+#ifdef HIP_QUANT_AVX2
     switch (type) {
     case GgmlType::Q8_0:
     case GgmlType::Q4_1:
     case GgmlType::Q4_K:
     case GgmlType::Q6_K:
-        return hasAvx2();
+        return avx2::supported();
     default:
         return false;
     }
@@ -207,7 +168,7 @@ bool hasQ8Dot(GgmlType type) {
 }
 
 float dotRowQ8(GgmlType type, const void* row, const Q8Activations& x, int64_t cols) {
-#ifdef HIP_Q8_AVX2
+#ifdef HIP_QUANT_AVX2
     const auto* bytes = static_cast<const uint8_t*>(row);
     switch (type) {
     case GgmlType::Q8_0:
