@@ -4,6 +4,7 @@
 
 #include "quant/dequantize.h"
 #include "quant/dot.h"
+#include "quant/dot_q8.h"
 #include "quant/ggml_type.h"
 #include "quant/quantize.h"
 #include "test_support.h"
@@ -386,6 +387,46 @@ private slots:
                                         .arg(cols)
                                         .arg(double(got))
                                         .arg(expected)));
+        }
+    }
+
+    // The integer decode kernels against the dequantized row times the quantized activations
+    // (the only approximation is the activations' rounding, which the second check bounds: at most
+    // half a step of 1/127 of each block's largest magnitude per element).
+    void dotRowQ8MatchesQuantizedActivations() {
+        std::mt19937 random(78);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q4_K, GgmlType::Q6_K}) {
+            if (!hasQ8Dot(type)) QSKIP("no integer dot kernels on this CPU");
+            for (int64_t cols : {int64_t(256), int64_t(768), int64_t(1536)}) {
+                std::vector<float> w(static_cast<size_t>(cols)), x(static_cast<size_t>(cols));
+                for (size_t i = 0; i < w.size(); ++i) {
+                    w[i] = normal(random);
+                    x[i] = normal(random) * (i % 97 == 0 ? 20.0f : 1.0f); // some outliers
+                }
+                std::vector<uint8_t> encoded(static_cast<size_t>(*rowBytes(type, cols)));
+                quantizeRow(type, w.data(), encoded.data(), cols);
+                std::vector<float> decoded(static_cast<size_t>(cols));
+                dequantizeRow(type, encoded.data(), decoded.data(), cols);
+                Q8Activations q8;
+                quantizeActivations(x.data(), cols, q8);
+                double expected = 0.0, exact = 0.0, magnitude = 0.0, roundingBound = 0.0;
+                for (int64_t i = 0; i < cols; ++i) {
+                    const size_t b = size_t(i / kQ8Block);
+                    const double xq = double(q8.scales[b]) * q8.quants[size_t(i)];
+                    expected += double(decoded[size_t(i)]) * xq;
+                    exact += double(decoded[size_t(i)]) * x[size_t(i)];
+                    magnitude += std::abs(double(decoded[size_t(i)]) * xq);
+                    roundingBound += std::abs(double(decoded[size_t(i)])) * q8.scales[b] * 0.5;
+                }
+                const float got = dotRowQ8(type, encoded.data(), q8, cols);
+                QVERIFY2(std::abs(got - expected) <= 1e-5 * magnitude,
+                         qPrintable(QString("%1 columns: %2 against %3")
+                                        .arg(cols)
+                                        .arg(double(got))
+                                        .arg(expected)));
+                QVERIFY(std::abs(expected - exact) <= roundingBound * 1.0001);
+            }
         }
     }
 

@@ -42,7 +42,8 @@ const std::set<std::string> kModelOptions = {"model",
                                              "tree-refresh",
                                              "tree-dense-layers",
                                              "device",
-                                             "cpu-fallback"};
+                                             "cpu-fallback",
+                                             "int8-activations"};
 const std::set<std::string> kSamplingOptions = {"max-tokens", "temperature",    "top-k", "top-p",
                                                 "min-p",      "repeat-penalty", "seed"};
 
@@ -134,6 +135,7 @@ std::optional<hip::LoadOptions> loadOptions(Arguments& args) {
     options.contextTokens = args.integer("context", 0);
     options.allowOverMemory = args.has("allow-over-memory");
     options.allowCpuFallback = args.has("cpu-fallback");
+    options.int8CpuActivations = args.has("int8-activations");
     const std::string device = args.value("device", "auto");
     if (device == "auto")
         options.device = hip::Device::Automatic;

@@ -54,6 +54,8 @@ model options (every command):
   --cpu-fallback        with --device cuda: run on the CPU (with a warning) if the GPU cannot
                         be used
   --threads N           CPU threads (default: all cores)
+  --int8-activations    on the CPU, decode products in 8-bit integers as llama.cpp does: faster,
+                        logits less exact (the default is the fp32 reference path)
   --context N           KV cache capacity in tokens (default: the model's trained context;
                         ask: one that holds a longer document, with HiP attention)
   --allow-over-memory   load even if the memory estimate says it will not fit
@@ -79,7 +81,8 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     const std::string command = argv[1];
-    cli::Arguments args(argc - 2, argv + 2, {"allow-over-memory", "stats", "cpu-fallback"});
+    cli::Arguments args(argc - 2, argv + 2,
+                        {"allow-over-memory", "stats", "cpu-fallback", "int8-activations"});
     if (command == "info") return cli::runInfo(args);
     if (command == "generate") return cli::runGenerate(args);
     if (command == "chat") return cli::runChat(args);

@@ -1,15 +1,11 @@
 #include "quant/dot.h"
 
+#include "quant/avx2_kernels.h"
 #include "quant/dequantize.h"
 #include "quant/k_scales.h"
 
 #include <algorithm>
 #include <cstring>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HIP_QUANT_AVX2 1
-#include <immintrin.h>
-#endif
 
 // Block layouts as in dequantize.cpp. The kernels accumulate per block: the integer quants times
 // x (in fp32, exact for these small integers) are summed first, then scaled once by the block's
@@ -28,21 +24,8 @@ float plainDot(const float* a, const float* b, int64_t n) {
 }
 
 #ifdef HIP_QUANT_AVX2
-#define HIP_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-// The fp16 block scale at p, converted by F16C: exact, as halfAt, but inline (a call per block
-// made the kernels spill their accumulators and cost a quarter of decode time).
-HIP_AVX2 float scaleAt(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, sizeof h);
-    return _cvtsh_ss(h);
-}
-
-HIP_AVX2 float horizontalSum(__m256 v) {
-    const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-    return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
-}
+using avx2::horizontalSum;
+using avx2::scaleAt;
 
 // Eight bytes (the low half of `bytes`) as floats, unsigned or signed.
 HIP_AVX2 __m256 unsignedBytes(__m128i bytes) {
@@ -203,28 +186,15 @@ HIP_AVX2 __m256 dotSigned16(__m128i q, const float* x) {
 // of ql[0..31], ql[32..63]; r = 2, 3: their high nibbles) and its top two from bits 2r, 2r + 1
 // of qh[0..31]. The quants are assembled 32 at a time in bytes.
 HIP_AVX2 float dotQ6_K(const uint8_t* src, const float* x, int64_t blocks) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
     const __m256i bias = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b, src += kBlockBytes<GgmlType::Q6_K>) {
         const float d = scaleAt(src + 208);
         const auto* scales = reinterpret_cast<const int8_t*>(src + 192);
         for (int half = 0; half < 2; ++half, x += 128) {
-            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 64 * half));
-            const __m256i c =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 64 * half + 32));
-            const __m256i h =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 128 + 32 * half));
-            const __m256i q[4] = {_mm256_or_si256(_mm256_and_si256(a, low4),
-                                                  _mm256_and_si256(_mm256_slli_epi16(h, 4), top2)),
-                                  _mm256_or_si256(_mm256_and_si256(c, low4),
-                                                  _mm256_and_si256(_mm256_slli_epi16(h, 2), top2)),
-                                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4),
-                                                  _mm256_and_si256(h, top2)),
-                                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4),
-                                                  _mm256_and_si256(_mm256_srli_epi16(h, 2), top2))};
+            const avx2::Q6Quarters q = avx2::q6kQuarters(src, half);
             for (int r = 0; r < 4; ++r) {
-                const __m256i centred = _mm256_sub_epi8(q[r], bias);
+                const __m256i centred = _mm256_sub_epi8(q.q[r], bias);
                 const float* xr = x + 32 * r;
                 const int8_t* sc = scales + 8 * half + 2 * r;
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(d * static_cast<float>(sc[0])),
@@ -282,16 +252,6 @@ bool dotRowAvx2(GgmlType type, const uint8_t* row, const float* x, int64_t cols,
     }
 }
 
-bool hasAvx2() {
-    // Clang before 16 cannot ask for F16C; every x86 CPU with AVX2 has it.
-#if defined(__clang__) && __clang_major__ < 16
-    static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                                  __builtin_cpu_supports("f16c");
-#endif
-    return supported;
-}
 #endif
 
 } // namespace
@@ -315,7 +275,7 @@ float dotRowPortable(GgmlType type, const void* row, const float* x, int64_t col
 float dotRow(GgmlType type, const void* row, const float* x, int64_t cols) {
 #ifdef HIP_QUANT_AVX2
     float result = 0.0f;
-    if (hasAvx2() && dotRowAvx2(type, static_cast<const uint8_t*>(row), x, cols, result))
+    if (avx2::supported() && dotRowAvx2(type, static_cast<const uint8_t*>(row), x, cols, result))
         return result;
 #endif
     return dotRowPortable(type, row, x, cols);

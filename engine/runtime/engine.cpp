@@ -176,7 +176,7 @@ Result<std::unique_ptr<tok::Tokenizer>> tokenizerOf(const gguf::GgufFile& file,
 
 // The compute backend `options` ask for, or why it cannot be made.
 Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& options) {
-    if (options.device == Device::Cpu) return backend::createCpuBackend(options.threads);
+    if (options.device == Device::Cpu) return backend::createCpuBackend(options.threads, options.int8CpuActivations);
 #ifdef HIPREADER_HAS_CUDA
     backend::CudaBackendOptions cuda;
     cuda.memoryBudget = options.gpuMemoryBudget;

@@ -7,6 +7,7 @@
 #include "kv/paged_kv_store.h"
 #include "quant/dequantize.h"
 #include "quant/dot.h"
+#include "quant/dot_q8.h"
 
 #include <cblas.h>
 
@@ -26,10 +27,21 @@ constexpr int64_t kWeightTileRows = 64;
 // Below this many tokens a product is a set of dot products; above it, a GEMM per weight tile.
 constexpr int64_t kGemmMinRows = 4;
 
+// Whether decode products with `view` can take int8 activations (quant/dot_q8.h), when asked. Not
+// the vocabulary
+// projection: its rounding error, about 1% of a logit (0.2-0.25 on the default model's logits of
+// magnitude 10-20), changes greedy answers (test_engine's factual question), while that of the
+// layer matrices is averaged out by what follows them.
+bool takesIntegerDot(const WeightView& view) {
+    const bool producesLogits = view.name == "output.weight" || view.name == "token_embd.weight";
+    return !producesLogits && view.cols % quant::kQ8Block == 0 && quant::hasQ8Dot(view.type);
+}
+
 class CpuWeight final : public Weight {
 public:
-    explicit CpuWeight(const WeightView& view) : view_(view) {}
+    CpuWeight(const WeightView& view, bool integerDot) : view_(view), integerDot_(integerDot) {}
     const WeightView& view() const override { return view_; }
+    bool integerDot() const { return integerDot_; }
     // The data stays in the mapped file; it counts as resident once touched.
     uint64_t residentBytes() const override {
         return quant::rowBytes(view_.type, view_.cols).value_or(0) * uint64_t(view_.rows);
@@ -37,6 +49,7 @@ public:
 
 private:
     WeightView view_;
+    bool integerDot_;
 };
 
 class CpuBuffer final : public Buffer {
@@ -94,7 +107,8 @@ const float* rowPointer(const Weight& w, int64_t row, std::vector<float>& scratc
 
 class CpuBackend final : public Backend {
 public:
-    explicit CpuBackend(int threads) : pool_(threads), scratch_(size_t(pool_.threads())) {
+    CpuBackend(int threads, bool int8Activations)
+        : pool_(threads), scratch_(size_t(pool_.threads())), int8Activations_(int8Activations) {
         // Our own threads split the work; OpenBLAS must not spawn more inside each task.
         openblas_set_num_threads(1);
     }
@@ -109,7 +123,8 @@ public:
                              "tensor '" + weight.name + "' has type " +
                                  std::string(quant::typeName(weight.type)) +
                                  ", which the CPU backend cannot compute with");
-        return std::unique_ptr<Weight>(std::make_unique<CpuWeight>(weight));
+        return std::unique_ptr<Weight>(
+            std::make_unique<CpuWeight>(weight, int8Activations_ && takesIntegerDot(weight)));
     }
 
     Result<std::unique_ptr<Buffer>> allocate(int64_t floats) override {
@@ -153,6 +168,14 @@ public:
     void matmul(Act x, const Weight& w, const Weight* bias, Act out) override {
         const WeightView& v = w.view();
         const int64_t tiles = (v.rows + kWeightTileRows - 1) / kWeightTileRows;
+        // Decode products in integers where the weight takes them: x quantized once here.
+        const bool integerDot =
+            x.rows < kGemmMinRows && static_cast<const CpuWeight&>(w).integerDot();
+        if (integerDot) {
+            q8Rows_.resize(size_t(x.rows));
+            for (int64_t r = 0; r < x.rows; ++r)
+                quant::quantizeActivations(x.row(r), v.cols, q8Rows_[size_t(r)]);
+        }
         pool_.parallelFor(tiles, [&](int64_t tile, int thread) {
             const int64_t firstRow = tile * kWeightTileRows;
             const int64_t tileRows = std::min(kWeightTileRows, v.rows - firstRow);
@@ -165,7 +188,9 @@ public:
                 for (int64_t o = 0; o < tileRows; ++o) {
                     const uint8_t* wr = src + uint64_t(firstRow + o) * bytes;
                     for (int64_t r = 0; r < x.rows; ++r)
-                        out.row(r)[firstRow + o] = quant::dotRow(v.type, wr, x.row(r), v.cols);
+                        out.row(r)[firstRow + o] =
+                            integerDot ? quant::dotRowQ8(v.type, wr, q8Rows_[size_t(r)], v.cols)
+                                       : quant::dotRow(v.type, wr, x.row(r), v.cols);
                 }
             } else {
                 const float* tileData;
@@ -263,14 +288,16 @@ private:
 
     ThreadPool pool_;
     std::vector<std::vector<float>> scratch_; // per thread
+    bool int8Activations_;
+    std::vector<quant::Q8Activations> q8Rows_; // a decode product's x, quantized
     std::vector<std::unique_ptr<attention::Rope>> ropes_;
 };
 
 } // namespace
 
-std::unique_ptr<Backend> createCpuBackend(int threads) {
+std::unique_ptr<Backend> createCpuBackend(int threads, bool int8Activations) {
     if (threads <= 0) threads = std::max(1, int(std::thread::hardware_concurrency()));
-    return std::make_unique<CpuBackend>(threads);
+    return std::make_unique<CpuBackend>(threads, int8Activations);
 }
 
 } // namespace hip::backend

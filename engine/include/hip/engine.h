@@ -34,6 +34,12 @@ struct LoadOptions {
     // scratch); 0 = whatever is free. Estimates count it as the memory available.
     uint64_t gpuMemoryBudget = 0;
     AttentionConfig attention; // dense unless a HiP preset is chosen
+    // On the CPU only: decode products quantize their activations to 8 bits per 32-element block
+    // and take integer dot products, as llama.cpp does (decode about 1.5-1.7 times faster on the
+    // 2-core machine), at the cost of logits that move by up to about 0.5 (docs/PERFORMANCE.md);
+    // prefill stays in fp32, so a token's logits depend on whether it was decoded or prefilled.
+    // Off, the CPU backend is the fp32 reference that the tests compare with transformers.
+    bool int8CpuActivations = false;
 };
 
 // Where the default model lives: $HIPREADER_MODEL, else the models/ folder that scripts/setup
