@@ -261,28 +261,17 @@ template <class S, int D, bool kPaged> cudaError_t allowShared() {
     return allowed;
 }
 
-int multiprocessorCount() {
-    static const int count = [] {
-        int device = 0, value = 0;
-        if (cudaGetDevice(&device) != cudaSuccess ||
-            cudaDeviceGetAttribute(&value, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-            return 1;
-        return value;
-    }();
-    return count;
-}
-
 template <class S, int D, bool kPaged>
 cudaError_t launchScores(const HipPruningStage& s, cudaStream_t stream) {
     const int32_t blockRows = std::min(s.queries.blockRows, s.queries.rows);
     const int32_t rowTiles = ((blockRows + s.queryStride - 1) / s.queryStride + 15) / 16;
-    if (rowTiles > kMaxRowTiles) return cudaErrorInvalidValue;
+    if (rowTiles > kMaxRowTiles || s.multiprocessors < 1) return cudaErrorInvalidValue;
     if (const cudaError_t allowed = allowShared<S, D, kPaged>(); allowed != cudaSuccess)
         return allowed;
     // Chunks of a (head, query block) are split across blocks only when there are too few of
     // those to fill the multiprocessors (decode).
     const int64_t pairs = int64_t(s.queries.heads) * s.queries.blocks();
-    const int64_t wanted = int64_t(multiprocessorCount()) * kBlocksPerSm;
+    const int64_t wanted = int64_t(s.multiprocessors) * kBlocksPerSm;
     const int64_t groups = (s.input.capacity + kGroupChunks - 1) / kGroupChunks;
     const int64_t splits =
         std::clamp<int64_t>((wanted + pairs - 1) / pairs, 1, (groups + kWarps - 1) / kWarps);

@@ -52,6 +52,9 @@ struct HipPruningStage {
     // keys are read from the cache and rotated one by one.
     const void* unrotatedKeys = nullptr;
     int64_t unrotatedRows = 0;
+    // The device's multiprocessors: scoring splits a call of few query blocks (decode) across
+    // enough blocks to fill them.
+    int32_t multiprocessors = 1;
 };
 
 // Stage 1's input per query block: chunks of `chunkSize` over [sinks, candidate end), the

@@ -268,9 +268,7 @@ void TestCudaHipAttention::decodeMatchesCpu() {
     Fixture f(c, random_);
     const int64_t tokens = f.tokens, cols = f.cols;
 
-    int device = 0, multiprocessors = 0;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device);
+    const int32_t multiprocessors = deviceMultiprocessors();
     hip::kernels::HipDecodeScratch scratch;
     scratch.keysPerHead = c.sinks + c.maskKeys + c.window;
     scratch.multiprocessors = multiprocessors;

@@ -182,6 +182,7 @@ stageFor(const Inputs& in, const AttentionConfig& config, int32_t layer, size_t 
     stage.queryStride = config.stages[s].queryStride;
     stage.nextChunkSize = s + 1 < config.stages.size() ? config.stages[s + 1].chunkSize : 0;
     stage.chunkIndexed = layer < config.firstLayers;
+    stage.multiprocessors = deviceMultiprocessors();
     stage.input = input;
     stage.output = output;
     stage.scores = scores;

@@ -173,6 +173,15 @@ private:
     size_t count_ = 0;
 };
 
+// Multiprocessors of the current device (what the backend passes to kernels that split work).
+inline int32_t deviceMultiprocessors() {
+    int device = 0, multiprocessors = 0;
+    QTEST_ASSERT(cudaGetDevice(&device) == cudaSuccess);
+    QTEST_ASSERT(cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device) ==
+                 cudaSuccess);
+    return multiprocessors;
+}
+
 // Attention of `heads` query heads over `kvHeads` KV heads scaled by 1/sqrt(headDim), keys and
 // queries rotated in their first `ropeDims` dimensions (the default base, 10000).
 inline hip::backend::AttentionParams attentionParams(int32_t heads, int32_t kvHeads,

@@ -232,7 +232,7 @@ kernels::HipQueries hipQueries(Act q, const AttentionParams& params, const Atten
 
 kernels::HipPruningStage hipStage(const AttentionConfig& config, int32_t layer, size_t s,
                                   const kernels::HipQueries& queries, const kernels::KvLayer& kv,
-                                  const kernels::RopeTables& rope) {
+                                  const kernels::RopeTables& rope, int32_t multiprocessors) {
     const auto& stages = config.stages;
     const bool last = s + 1 == stages.size();
     kernels::HipPruningStage stage;
@@ -246,6 +246,7 @@ kernels::HipPruningStage hipStage(const AttentionConfig& config, int32_t layer, 
     stage.queryStride = stages[s].queryStride;
     stage.nextChunkSize = last ? 0 : stages[s + 1].chunkSize;
     stage.chunkIndexed = layer < config.firstLayers;
+    stage.multiprocessors = multiprocessors;
     return stage;
 }
 
@@ -333,7 +334,8 @@ Status CudaAttention::hipPrefill(int32_t layerIndex, const kernels::KvLayer& lay
     float* scores = hipScores_.as<float>();
     for (size_t s = 0; s < config.stages.size(); ++s) {
         const bool last = s + 1 == config.stages.size();
-        kernels::HipPruningStage stage = hipStage(config, layerIndex, s, queries, layer, rope);
+        kernels::HipPruningStage stage =
+            hipStage(config, layerIndex, s, queries, layer, rope, multiprocessors_);
         stage.input = lists(hipLists_[s % 2], sizes.stageInputs[s]);
         stage.output = last ? masks : lists(hipLists_[(s + 1) % 2], sizes.stageInputs[s + 1]);
         stage.scores = scores;
@@ -419,7 +421,8 @@ Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::K
     float* scores = hipDecodeScores_.as<float>();
     for (size_t s = 0; s < config.stages.size(); ++s) {
         const bool last = s + 1 == config.stages.size();
-        kernels::HipPruningStage stage = hipStage(config, layer, s, queries, layerKv, rope);
+        kernels::HipPruningStage stage =
+            hipStage(config, layer, s, queries, layerKv, rope, multiprocessors_);
         stage.input = state.stageInput(layer, s);
         stage.output = last ? state.mask(layer) : state.stageInput(layer, s + 1);
         stage.scores = scores;
