@@ -97,7 +97,9 @@ std::optional<hip::AttentionConfig> attentionConfig(Arguments& args,
     setInt("sinks", config->sinkTokens);
     setInt("window", config->windowTokens);
     setInt("query-block", config->queryBlock);
-    setInt("dense-below", config->denseBelowTokens);
+    // A number fixes the crossover; "auto" (the presets' choice) leaves it to the backend.
+    if (const auto denseBelow = args.value("dense-below"); denseBelow && *denseBelow != "auto")
+        config->denseBelowTokens = args.integer("dense-below", 0);
     setInt("first-layers", config->firstLayers);
     setInt("first-layers-final", config->firstLayersFinalTokens);
     setInt("tree-query-block", config->treeQueryBlock);

@@ -257,7 +257,7 @@ public:
             if (cache.attentionMass->size() < size_t(end)) cache.attentionMass->resize(size_t(end));
             mass = cache.attentionMass->data();
         }
-        if (!params.config || params.config->denseAt(layer, end)) {
+        if (params.runsDense(layer, end, q.rows == 1)) {
             rope.prepare(end);
             attention::denseAttention(store, layer, start, q, params, rope, out, pool_);
             if (mass)
