@@ -14,6 +14,7 @@
 #     sdpa            PyTorch SDPA flash/cuDNN on the same shapes (scripts/bench_sdpa.py)
 #     bench-default   bench generate --device cuda (and cpu) on the default model
 #     bench-8b        random Llama-3.1-8B-shaped models (Q4_K, Q8_0, F16): bench generate
+#     bench-long      the default model with hip-3k reading 32K to 1M tokens (bench generate)
 #
 # Carried inputs (git-ignored .device/): sysroot.tar.xz or debs/*.deb with Qt Core/Test,
 # sentencepiece, OpenBLAS and pkgconf (the machine has none of them); model.part.* (the default
@@ -49,12 +50,13 @@ note() { echo "$*" | tee -a "$summary"; }
 setup() {
     if [ ! -f $sysroot/.unpacked ]; then
         mkdir -p $sysroot
+        # Marked only once something was unpacked (a call carrying only a model part has none).
         if [ -f .device/sysroot.tar.xz ]; then
-            tar xJf .device/sysroot.tar.xz -C $sysroot
-        else
+            tar xJf .device/sysroot.tar.xz -C $sysroot && touch $sysroot/.unpacked
+        elif compgen -G ".device/debs/*.deb" >/dev/null; then
             for f in .device/debs/*.deb; do dpkg -x "$f" $sysroot; done
+            touch $sysroot/.unpacked
         fi
-        touch $sysroot/.unpacked
     fi
     lib=$sysroot/usr/lib/x86_64-linux-gnu
     export LD_LIBRARY_PATH=$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
@@ -179,6 +181,15 @@ phase_bench-default() {
     $cli bench generate --device cpu --context 8192 --prompt-tokens 1024 --gen-tokens 32 \
         --repeat 1 >>"$OUT/bench-default.md" 2>>"$OUT/bench.log"
     grep -E "^\| [^-m]" "$OUT/bench-default.md" >>"$summary"
+}
+
+phase_bench-long() {
+    [ -f $default_model ] || { note "bench-long: no default model"; return 0; }
+    $cli bench generate --device cuda --attention hip-3k --context 1000100 \
+        --prompt-tokens ${BENCH_LONG_TOKENS:-32768,131072,630000,1000000} --gen-tokens 64 \
+        --repeat 1 >"$OUT/bench-long.md" 2>>"$OUT/bench.log"
+    note "bench-long: exit $?; $(grep -m1 'dense below' "$OUT/bench.log")"
+    grep -E "^\| [^-m]" "$OUT/bench-long.md" >>"$summary"
 }
 
 phase_bench-8b() {

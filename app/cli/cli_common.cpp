@@ -232,6 +232,15 @@ std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
     }
     for (const std::string& warning : (*engine)->warnings())
         std::fprintf(stderr, "hipreader-cli: warning: %s\n", warning.c_str());
+    if ((*engine)->attention().mode != hip::AttentionConfig::Mode::Dense) {
+        const hip::DenseCrossover& crossover = (*engine)->denseCrossover();
+        std::fprintf(stderr,
+                     "hipreader-cli: %s: layers run dense below %lld tokens in prefill, %lld in "
+                     "decode (%s)\n",
+                     (*engine)->attention().name.c_str(), (long long)crossover.prefillTokens,
+                     (long long)crossover.decodeTokens,
+                     crossover.measured ? "timed at load" : "fixed");
+    }
     return std::move(*engine);
 }
 
