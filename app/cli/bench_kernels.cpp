@@ -639,9 +639,13 @@ public:
     // `contexts`: prefill = the last `rows` queries in one call, decode = one step in a graph
     // minus the same step without attention. Wall-clock times, host work included. Then the
     // crossover the backend measures for this shape with the engine's 1,024-row prefill passes.
+    // The filter picks parts: "attention layer prefill", "... decode", "... crossover".
     void layers(const hip::AttentionConfig& config, const std::vector<int64_t>& contexts,
                 int64_t rows, int32_t heads, int32_t kvHeads, int32_t headDim) {
-        if (skip("attention layer") || contexts.empty()) return;
+        const bool prefill = !skip("attention layer prefill");
+        const bool decode = !skip("attention layer decode");
+        const bool crossing = !skip("attention layer crossover");
+        if (!(prefill || decode || crossing) || contexts.empty()) return;
         hip::backend::CudaBackendOptions options;
         options.kvType = hip::kernels::Half16::BF16;
         auto created = hip::backend::CudaBackend::create(options);
@@ -666,16 +670,20 @@ public:
             auto timer =
                 value(hip::backend::AttentionTimer::create(b, shape, context, int32_t(passRows)));
             const std::string at = "T=" + std::to_string(context);
-            const double without = value(timer->decodeStepMicros(nullptr, context));
+            const double without = decode ? value(timer->decodeStepMicros(nullptr, context)) : 0;
             for (const hip::AttentionConfig* c : {&dense, &config}) {
-                add(c->name + " prefill (engine)",
-                    at + " last " + std::to_string(passRows) + " " + shapeText,
-                    value(timer->prefillMicros(*c, context)), 0.0, 0.0);
-                add(c->name + " decode step (engine, graph)",
-                    at + " " + shapeText + ", step " + std::to_string(int(without)) + " us without",
-                    value(timer->decodeStepMicros(c, context)) - without, 0.0, 0.0);
+                if (prefill)
+                    add(c->name + " prefill (engine)",
+                        at + " last " + std::to_string(passRows) + " " + shapeText,
+                        value(timer->prefillMicros(*c, context)), 0.0, 0.0);
+                if (decode)
+                    add(c->name + " decode step (engine, graph)",
+                        at + " " + shapeText + ", step " + std::to_string(int(without)) +
+                            " us without",
+                        value(timer->decodeStepMicros(c, context)) - without, 0.0, 0.0);
             }
         }
+        if (!crossing) return;
         const int64_t longest = *std::max_element(contexts.begin(), contexts.end());
         const auto begin = std::chrono::steady_clock::now();
         const hip::DenseCrossover crossover =
