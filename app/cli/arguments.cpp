@@ -53,9 +53,11 @@ std::vector<std::string> Arguments::values(const std::string& name) const {
 long long Arguments::integer(const std::string& name, long long fallback) {
     auto text = value(name);
     if (!text) return fallback;
+    const char* const first = text->data();
+    const char* const last = first + text->size();
     long long result = 0;
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), result);
-    if (ec != std::errc() || end != text->data() + text->size()) {
+    auto [end, ec] = std::from_chars(first, last, result);
+    if (ec != std::errc() || end != last) {
         error_ = "--" + name + " expects an integer, got '" + *text + "'";
         return fallback;
     }
