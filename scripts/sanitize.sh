@@ -63,8 +63,9 @@ run_tsan() {
     # OpenBLAS is not built with TSan: its own threads would hand work over unseen. The engine runs
     # it on one thread (the CPU backend sets that), so the suites that call it directly do too.
     # die_after_fork=0: QProcess forks the test's server (test_ui_remote_engine) and execs at once.
-    # The model runs about ten times slower: Qt Test's limit of 5 minutes a test function is raised.
-    OPENBLAS_NUM_THREADS=1 QTEST_FUNCTION_TIMEOUT=3000000 \
+    # The model runs about ten times slower: the UI suites' waits for it and Qt Test's limit of 5
+    # minutes a test function are raised.
+    OPENBLAS_NUM_THREADS=1 HIPREADER_TEST_TIME_SCALE=10 QTEST_FUNCTION_TIMEOUT=3000000 \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$root/scripts/sanitize/tsan.supp" \
         ctest --test-dir "$build" --output-on-failure --timeout 3000 -R "$regex"
 }

@@ -33,7 +33,7 @@ using namespace hip::ui;
 
 namespace {
 
-constexpr int kModelSeconds = 120;
+const int kModelSeconds = uitest::modelSeconds(120);
 
 // Asks through the chat panel, as typing and pressing Enter would.
 void typeQuestion(MainWindow& window, const QString& question) {

@@ -5,11 +5,11 @@
 // Qt's queues are locked inside Qt, which is not built with ThreadSanitizer, so under TSan every
 // such hand-off would look like a race: one thread builds the call, another runs it, and TSan sees
 // no lock between them. Handed says where the hand-off is: each construction of a Handed value ends
-// with a release on its address, and every use (a call, a read, a copy, destruction) begins with an
-// acquire there. What the
-// sending thread did before handing the call over is thus ordered before the call, as Qt's lock
-// orders it; nothing else is: a write made after the hand-off, or by any other thread, is still
-// reported. Without ThreadSanitizer the annotations compile to nothing.
+// with a release on its address, and every use (a call, a copy, a move) begins with an acquire
+// there and ends with a release; destruction begins with an acquire. What the sending thread did
+// before handing the call over is thus ordered before the call, as Qt's lock orders it; nothing
+// else is: a write made after the hand-off, or by any other thread, is still reported. Without
+// ThreadSanitizer the annotations compile to nothing.
 
 #include <QMetaObject>
 #include <QObject>
@@ -52,6 +52,9 @@ inline void acquire(const void* at) {
 template <typename T> class Handed {
 public:
     explicit Handed(T value) : value_(std::move(value)) { release(this); }
+    // As noexcept as T's move: some calls capture values that are only copied (their move may
+    // throw), and a Handed never sits in a container that would pick a copy instead.
+    // NOLINTNEXTLINE(performance-noexcept-move-constructor)
     Handed(Handed&& other) noexcept(std::is_nothrow_move_constructible_v<T>) : value_(take(other)) {
         release(this);
     }
@@ -62,6 +65,7 @@ public:
     // Qt may destroy a call on the thread that sent it, after another thread ran it.
     ~Handed() { acquire(this); }
 
+    // Read on the thread that holds this one (a future's result() is a copy made for its reader).
     const T& value() const {
         acquire(this);
         return value_;
@@ -86,7 +90,7 @@ private:
         const void* at_;
     };
 
-    static T take(Handed& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    static T take(Handed& other) {
         const Use use(&other);
         return std::move(other.value_);
     }
