@@ -16,6 +16,12 @@ fi
 [ -f "$build/compile_commands.json" ] || { echo "no $build/compile_commands.json: run scripts/build first" >&2; exit 1; }
 cd "$root"
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(git ls-files 'engine/*.cpp' 'ui/*.cpp' 'app/*.cpp'); fi
+# The static analyzer assumes that a function declared in a system header never frees memory, so
+# every QMetaObject::invokeMethod or QTimer::singleShot given a functor looks like a leak of the slot
+# object Qt deletes once it has run; such reports, located in Qt's headers, are counted apart.
+qt_leak='/qt6/Qt[A-Za-z]+/[a-z_]+\.h:[0-9]+:[0-9]+: warning: Potential memory leak \[clang-analyzer-cplusplus\.NewDeleteLeaks\]$'
 run-clang-tidy -quiet -p "$build" -j "$(nproc)" "${files[@]}" 2>/dev/null | sed "s/\x1b\[[0-9;]*m//g" |
-    { grep -E "^/.*(warning|error):" || true; } | sort -u | tee /tmp/tidy-findings.txt
-echo "$(wc -l </tmp/tidy-findings.txt) findings in ${#files[@]} files"
+    { grep -E "^/.*(warning|error):" || true; } | sort -u >/tmp/tidy-all.txt
+{ grep -Ev "$qt_leak" /tmp/tidy-all.txt || true; } | tee /tmp/tidy-findings.txt
+echo "$(wc -l </tmp/tidy-findings.txt) findings in ${#files[@]} files" \
+    "($(grep -Ec "$qt_leak" /tmp/tidy-all.txt) analyzer leak reports inside Qt's headers left out)"

@@ -300,7 +300,11 @@ private slots:
                     }
                     --running;
                 }));
-            QTRY_COMPARE_WITH_TIMEOUT(int(order.size()), 20, 10000);
+            const auto done = [&] {
+                std::lock_guard lock(mutex);
+                return int(order.size());
+            };
+            QTRY_COMPARE_WITH_TIMEOUT(done(), 20, 10000);
         }
         for (int i = 0; i < 20; ++i)
             QCOMPARE(order[size_t(i)], i);

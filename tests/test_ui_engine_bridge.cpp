@@ -28,10 +28,10 @@ DocumentPtr readBook(const QString& path) {
     return std::make_shared<const hip::doc::DocumentText>(std::move(*text));
 }
 
-// Waits for `finished(operation)`; fails the test after `seconds`.
+// Waits for `finished(operation)`; fails the test after `seconds` (scaled: uitest::modelSeconds).
 bool waitFinished(EngineBridge& bridge, Operation operation, int seconds = 120) {
     QSignalSpy finished(&bridge, &EngineBridge::finished);
-    while (finished.wait(seconds * 1000))
+    while (finished.wait(uitest::modelSeconds(seconds) * 1000))
         for (const auto& args : finished)
             if (args.at(0).value<Operation>() == operation) return true;
     return false;

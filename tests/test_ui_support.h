@@ -10,10 +10,20 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+
 namespace uitest {
 
 // The page (0-based) each section of the test book starts on: one section per page.
 constexpr int kCatPage = 2;
+
+// How long a test waits for the model to do something: `seconds` times
+// HIPREADER_TEST_TIME_SCALE (scripts/sanitize.sh sets it: ThreadSanitizer runs the model about ten
+// times slower).
+inline int modelSeconds(int seconds) {
+    const int scale = qEnvironmentVariableIntValue("HIPREADER_TEST_TIME_SCALE");
+    return seconds * std::max(1, scale);
+}
 
 inline std::vector<hip::doc::BookSection> bookSections() {
     return {

@@ -51,12 +51,14 @@ std::vector<std::string> Arguments::values(const std::string& name) const {
 }
 
 long long Arguments::integer(const std::string& name, long long fallback) {
-    auto text = value(name);
+    const std::optional<std::string> text = value(name);
     if (!text) return fallback;
+    const std::string& digits = *text;
+    const char* const last = digits.data() + digits.size();
     long long result = 0;
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), result);
-    if (ec != std::errc() || end != text->data() + text->size()) {
-        error_ = "--" + name + " expects an integer, got '" + *text + "'";
+    auto [end, ec] = std::from_chars(digits.data(), last, result);
+    if (ec != std::errc() || end != last) {
+        error_ = "--" + name + " expects an integer, got '" + digits + "'";
         return fallback;
     }
     return result;

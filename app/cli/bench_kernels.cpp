@@ -460,6 +460,7 @@ public:
         const int64_t kvBytes = tokens * kvHeads * headDim * 2 * 2;
         const int copies = copiesFor(uint64_t(kvBytes));
         std::vector<hip::kernels::KvLayer> layers;
+        layers.reserve(size_t(copies));
         for (int c = 0; c < copies; ++c)
             layers.push_back(kvLayer(tokens, kvHeads, headDim));
         float* q = arena_.array<float>(uint64_t(heads) * headDim);

@@ -6,6 +6,7 @@
 #include <document/document_reader.h>
 #include <document/passage_finder.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -114,7 +115,7 @@ void printAttendedPages(const hip::Session& session, const hip::doc::DocumentTex
     std::cout << "\nPages the answer attended to:\n";
     for (const hip::doc::PageAttention& page : attended) {
         std::cout << "  " << document.pageName(page.page).toStdString() << "  "
-                  << int(page.weight * 100 + 0.5) << "%";
+                  << std::lround(page.weight * 100) << "%";
         if (!page.passages.empty())
             std::cout << "  \"" << page.passages.front().quote.toStdString() << "\"";
         std::cout << '\n';

@@ -146,7 +146,7 @@ void readCommon(Fields& fields, GenerationRequest& request, const RequestLimits&
             fields.fail(QStringLiteral("stop"), "stop takes at most " +
                                                     QString::number(limits.maxStopSequences) +
                                                     " sequences");
-        for (const QJsonValue& item : list) {
+        for (const QJsonValue item : list) {
             const QByteArray text = item.toString().toUtf8();
             if (!item.isString() || text.isEmpty() || text.size() > limits.maxStopBytes) {
                 fields.fail(QStringLiteral("stop"),
@@ -194,7 +194,7 @@ std::optional<std::string> messageContent(const QJsonValue& content, const QStri
         return std::nullopt;
     }
     std::string text;
-    for (const QJsonValue& part : content.toArray()) {
+    for (const QJsonValue part : content.toArray()) {
         const QJsonObject object = part.toObject();
         if (!part.isObject() || object.value(QStringLiteral("type")) != QStringLiteral("text") ||
             !object.value(QStringLiteral("text")).isString() || object.size() != 2) {

@@ -2,6 +2,8 @@
 
 #include "openai_response.h"
 
+#include "handoff/handoff.h"
+
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHttpServer>
@@ -254,15 +256,13 @@ void OpenAiServer::enqueue(GenerationRequest request, QHttpServerResponder&& res
             outcome = model_.generate(
                 request,
                 [this, id](std::string_view text) {
-                    QMetaObject::invokeMethod(
-                        this, [this, id, piece = std::string(text)] { onText(id, piece); },
-                        Qt::QueuedConnection);
+                    hip::handoff::queueCall(
+                        this, [this, id, piece = std::string(text)] { onText(id, piece); });
                 },
                 cancel);
-        QMetaObject::invokeMethod(
-            this,
-            [this, id, outcome = std::move(outcome), waited] { onFinished(id, outcome, waited); },
-            Qt::QueuedConnection);
+        hip::handoff::queueCall(this, [this, id, outcome = std::move(outcome), waited] {
+            onFinished(id, outcome, waited);
+        });
     });
     if (!queued) {
         disconnect(exchange->onDisconnect);

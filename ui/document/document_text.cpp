@@ -84,7 +84,7 @@ QString DocumentText::textOf(hip::TextRange range) const {
 }
 
 QString DocumentText::quote(hip::TextRange range, int maxChars) const {
-    const QString simplified = textOf(range).simplified();
+    QString simplified = textOf(range).simplified();
     if (simplified.size() <= maxChars) return simplified;
     qsizetype cut = simplified.lastIndexOf(QLatin1Char(' '), maxChars - 1);
     if (cut < maxChars / 2) cut = maxChars - 1; // one very long word: cut inside it

@@ -106,7 +106,7 @@ QString resolveHref(const QString& base, const QString& href, QString* fragment)
     if (decoded.isEmpty()) return hash < 0 ? QString() : base; // "#anchor" points into base
     const QString folder =
         base.contains(QLatin1Char('/')) ? base.section(QLatin1Char('/'), 0, -2) : QString();
-    const QString path =
+    QString path =
         QDir::cleanPath(folder.isEmpty() ? decoded : folder + QLatin1Char('/') + decoded);
     if (path.startsWith(QLatin1String("../")) || path == QLatin1String("..") ||
         path.startsWith(QLatin1Char('/')))

@@ -28,7 +28,7 @@ using PdfDocument = std::unique_ptr<Poppler::Document, LockedDelete>;
 
 // Poppler polls this while it extracts a page's text, so a cancel stops a huge page too.
 bool extractionCancelled(const QVariant& closure) {
-    return reinterpret_cast<const CancelToken*>(closure.value<quintptr>())->isCancelled();
+    return static_cast<const CancelToken*>(closure.constData())->isCancelled();
 }
 
 // Poppler reports recoverable oddities as warnings; only errors mean lost content.
@@ -186,7 +186,7 @@ hip::Result<DocumentText> PdfBackend::read(const QString& path, const ReadOption
     QStringList labels;
     std::vector<int> damaged;
     QStringList damage;
-    const QVariant cancelClosure = QVariant::fromValue(reinterpret_cast<quintptr>(&options.cancel));
+    const QVariant cancelClosure = QVariant::fromValue(options.cancel);
     for (int i = 0; i < pageCount; ++i) {
         if (options.cancel.isCancelled())
             return hip::makeError(hip::ErrorCode::Cancelled,

@@ -116,7 +116,7 @@ int ChatModel::lastAnswerRow() const {
 QString ChatModel::takeLastAnswer() {
     const int row = lastAnswerRow();
     if (row < 1 || row != rowCount() - 1 || streamingRow_ >= 0) return {};
-    const QString question = messages_[size_t(row - 1)].text;
+    QString question = messages_[size_t(row - 1)].text;
     beginRemoveRows({}, row - 1, row);
     messages_.erase(messages_.begin() + row - 1, messages_.end());
     endRemoveRows();

@@ -69,7 +69,7 @@ std::optional<ChatMessage> messageFromJson(const QJsonObject& o) {
     m.text = o.value("text").toString();
     m.time = QDateTime::fromString(o.value("time").toString(), Qt::ISODateWithMs);
     m.note = o.value("note").toString();
-    for (const QJsonValue& s : o.value("sources").toArray())
+    for (const QJsonValue s : o.value("sources").toArray())
         m.sources.push_back(sourceFromJson(s.toObject()));
     return m;
 }
@@ -107,7 +107,7 @@ hip::Result<SavedChat> ChatStore::parse(const QByteArray& bytes) {
     const QJsonObject document = root.value("document").toObject();
     chat.documentPath = document.value("path").toString();
     chat.documentTitle = document.value("title").toString();
-    for (const QJsonValue& value : root.value("messages").toArray())
+    for (const QJsonValue value : root.value("messages").toArray())
         if (auto message = messageFromJson(value.toObject())) chat.messages.push_back(*message);
     return chat;
 }

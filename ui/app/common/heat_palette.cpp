@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace hip::ui {
 
@@ -17,7 +18,9 @@ QColor heatColor(double t) {
     t = std::clamp(t, 0.0, 1.0) * double(stops.size() - 1);
     const auto i = std::min<size_t>(size_t(t), stops.size() - 2);
     const double f = t - double(i);
-    auto mix = [&](int c) { return int(stops[i][c] + f * (stops[i + 1][c] - stops[i][c]) + 0.5); };
+    auto mix = [&](int c) {
+        return int(std::lround(stops[i][c] + f * (stops[i + 1][c] - stops[i][c])));
+    };
     return QColor(mix(0), mix(1), mix(2));
 }
 

@@ -223,10 +223,10 @@ void HeatStrip::keyPressEvent(QKeyEvent* event) {
     int page = current_;
     switch (event->key()) {
     case Qt::Key_Up:
-        page = std::max(0, current_ - 1);
+        page = std::max(0, page - 1);
         break;
     case Qt::Key_Down:
-        page = std::min(pages_ - 1, current_ + 1);
+        page = std::min(pages_ - 1, page + 1);
         break;
     case Qt::Key_Home:
         page = 0;

@@ -1,5 +1,7 @@
 #include "document_view/page_renderer.h"
 
+#include "handoff/handoff.h"
+
 #include <QtGlobal>
 
 #include <cmath>
@@ -78,21 +80,19 @@ QImage PageRenderer::picture(int page, double pixelsPerPoint, QImage* fallback) 
         // The destructor waits for the pool, so `self` outlives every job; a result posted just
         // before destruction is dropped with the object's pending events.
         PageRenderer* self = this;
-        pool_.start([self, source = source_, generation, key, wanted = wantedScale_] {
-            QImage image;
-            bool dark = false;
-            const int want = wanted->load();
-            if (want == 0 || want == key.scale) {
-                image = source->render(key.page, key.scale / 1000.0);
-                dark = mostlyDark(image);
-            }
-            QMetaObject::invokeMethod(
-                self,
-                [self, generation, key, image, dark] {
+        pool_.start(
+            handoff::Handed([self, source = source_, generation, key, wanted = wantedScale_] {
+                QImage image;
+                bool dark = false;
+                const int want = wanted->load();
+                if (want == 0 || want == key.scale) {
+                    image = source->render(key.page, key.scale / 1000.0);
+                    dark = mostlyDark(image);
+                }
+                handoff::queueCall(self, [self, generation, key, image, dark] {
                     self->finish(generation, key, image, dark);
-                },
-                Qt::QueuedConnection);
-        });
+                });
+            }));
     }
     return {};
 }

@@ -1,7 +1,8 @@
 #include "document_view/text_search.h"
 
+#include "handoff/run.h"
+
 #include <QRegularExpression>
-#include <QtConcurrent>
 
 namespace hip::ui {
 
@@ -37,9 +38,10 @@ std::vector<hip::TextRange> findAll(const doc::DocumentText& document, const QSt
 }
 
 TextSearch::TextSearch(QObject* parent) : QObject(parent) {
-    connect(&watcher_, &QFutureWatcher<std::vector<hip::TextRange>>::finished, this, [this] {
-        if (!watcher_.isCanceled()) emit found(phrase_, watcher_.result());
-    });
+    connect(&watcher_, &QFutureWatcher<handoff::Handed<std::vector<hip::TextRange>>>::finished,
+            this, [this] {
+                if (!watcher_.isCanceled()) emit found(phrase_, watcher_.result().value());
+            });
 }
 
 TextSearch::~TextSearch() {
@@ -57,7 +59,7 @@ void TextSearch::search(const QString& phrase, Qt::CaseSensitivity sensitivity) 
         return;
     }
     // Setting a new future makes the watcher forget the old one's result.
-    watcher_.setFuture(QtConcurrent::run([document = document_, phrase, sensitivity] {
+    watcher_.setFuture(handoff::run([document = document_, phrase, sensitivity] {
         return findAll(*document, phrase, sensitivity);
     }));
 }

@@ -4,6 +4,7 @@
 // of whitespace as one space, because a PDF's line breaks sit where the printed lines ended.
 
 #include "bridge/bridge_types.h"
+#include "handoff/handoff.h"
 
 #include <hip/session.h>
 
@@ -34,7 +35,7 @@ signals:
 
 private:
     DocumentPtr document_;
-    QFutureWatcher<std::vector<hip::TextRange>> watcher_;
+    QFutureWatcher<handoff::Handed<std::vector<hip::TextRange>>> watcher_;
     QString phrase_;
 };
 

@@ -4,11 +4,11 @@
 #include "document/document_reader.h"
 #include "document_view/pdf_page_source.h"
 #include "document_view/text_page_source.h"
+#include "handoff/run.h"
 
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QLineEdit>
-#include <QtConcurrent>
 
 #include <chrono>
 #include <future>
@@ -17,14 +17,15 @@ namespace hip::ui {
 
 DocumentLoader::DocumentLoader(QWidget* dialogParent, QObject* parent)
     : QObject(parent), dialogParent_(dialogParent) {
-    connect(&watcher_, &QFutureWatcher<std::shared_ptr<Outcome>>::finished, this, [this] {
-        const std::shared_ptr<Outcome> outcome = watcher_.result();
-        if (outcome->cancelled) return;
-        if (outcome->document)
-            emit opened(*outcome->document);
-        else
-            emit failed(path_, outcome->error);
-    });
+    connect(&watcher_, &QFutureWatcher<handoff::Handed<std::shared_ptr<Outcome>>>::finished, this,
+            [this] {
+                const std::shared_ptr<Outcome> outcome = watcher_.result().value();
+                if (outcome->cancelled) return;
+                if (outcome->document)
+                    emit opened(*outcome->document);
+                else
+                    emit failed(path_, outcome->error);
+            });
 }
 
 DocumentLoader::~DocumentLoader() {
@@ -52,28 +53,23 @@ void DocumentLoader::open(const QString& path) {
     cancel_ = hip::CancelToken();
     path_ = path;
     const hip::CancelToken cancel = cancel_;
-    watcher_.setFuture(QtConcurrent::run([this, path, cancel] {
+    watcher_.setFuture(handoff::run([this, path, cancel] {
         auto outcome = std::make_shared<Outcome>();
         auto password = std::make_shared<QString>();
         doc::ReadOptions options;
         options.cancel = cancel;
         options.progress = [this, path](const hip::Progress& p) {
             // Queued to the GUI thread; the loader outlives the job (its destructor waits).
-            QMetaObject::invokeMethod(
-                this, [this, path, p] { emit progress(path, p.done, p.total); },
-                Qt::QueuedConnection);
+            handoff::queueCall(this, [this, path, p] { emit progress(path, p.done, p.total); });
         };
         options.password = [this, password, cancel](const doc::PasswordRequest& request) {
             // Ask on the GUI thread without blocking it: the reader waits here, checking for
             // cancel, so closing the window never deadlocks with a pending question.
             auto answer = std::make_shared<std::promise<std::optional<QString>>>();
             std::future<std::optional<QString>> reply = answer->get_future();
-            QMetaObject::invokeMethod(
-                this,
-                [this, answer, request] {
-                    answer->set_value(askPassword(request.fileName, request.previousWasWrong));
-                },
-                Qt::QueuedConnection);
+            handoff::queueCall(this, [this, answer, request] {
+                answer->set_value(askPassword(request.fileName, request.previousWasWrong));
+            });
             while (reply.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
                 if (cancel.isCancelled()) return std::optional<QString>();
             std::optional<QString> given = reply.get();

@@ -5,6 +5,7 @@
 
 #include "bridge/bridge_types.h"
 #include "document_view/page_source.h"
+#include "handoff/handoff.h"
 
 #include <hip/cancel.h>
 
@@ -52,7 +53,7 @@ private:
     std::optional<QString> askPassword(const QString& fileName, bool previousWasWrong);
 
     QWidget* dialogParent_;
-    QFutureWatcher<std::shared_ptr<Outcome>> watcher_;
+    QFutureWatcher<handoff::Handed<std::shared_ptr<Outcome>>> watcher_;
     hip::CancelToken cancel_;
     QString path_;
 };

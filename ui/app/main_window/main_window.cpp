@@ -622,6 +622,7 @@ void MainWindow::showAttention(const AttentionSummaryPtr& attention) {
     view_->setAttention(attention, reading_->tokens());
     if (!document_ || !attention) return;
     std::vector<QString> names;
+    names.reserve(document_->text->pages.size());
     for (int page = 0; page < int(document_->text->pages.size()); ++page)
         names.push_back(document_->text->pageName(page));
     heatStrip_->setHeat(attention->pageHeat, std::move(names));
@@ -639,7 +640,7 @@ void MainWindow::updateRecentMenu() {
     recentMenu_->clear();
     const QStringList files = settings_.recentFiles();
     for (int i = 0; i < files.size(); ++i) {
-        const QString path = files[i];
+        const QString& path = files[i];
         QAction* a =
             recentMenu_->addAction(tr("&%1 %2").arg(i + 1).arg(QFileInfo(path).fileName()));
         a->setToolTip(path);

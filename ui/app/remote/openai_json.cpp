@@ -57,7 +57,7 @@ std::optional<std::vector<ServerModel>> parseModelList(const QByteArray& body) {
     const auto object = objectOf(body);
     if (!object || !object->value(QStringLiteral("data")).isArray()) return std::nullopt;
     std::vector<ServerModel> models;
-    for (const QJsonValue& entry : object->value(QStringLiteral("data")).toArray()) {
+    for (const QJsonValue entry : object->value(QStringLiteral("data")).toArray()) {
         const QJsonObject model = entry.toObject();
         const QString id = model.value(QStringLiteral("id")).toString();
         if (!id.isEmpty()) models.push_back({id, contextOf(model)});

@@ -1,9 +1,11 @@
 #include "settings/settings_dialog.h"
 
 #include "common/formatting.h"
+#include "handoff/run.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -20,7 +22,6 @@
 #include <QThread>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 #include <limits>
 #include <tuple>
@@ -91,13 +92,14 @@ SettingsDialog::SettingsDialog(AppSettings& settings, QWidget* parent)
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
 
-    connect(&inspect_, &QFutureWatcher<hip::Result<hip::ModelInfo>>::finished, this, [this] {
-        const hip::Result<hip::ModelInfo> info = inspect_.result();
-        modelInfo_->setText(info
-                                ? describe(*info)
-                                : tr("<b>This file cannot be used:</b> %1")
-                                      .arg(QString::fromStdString(info.message()).toHtmlEscaped()));
-    });
+    connect(&inspect_, &QFutureWatcher<handoff::Handed<hip::Result<hip::ModelInfo>>>::finished,
+            this, [this] {
+                const hip::Result<hip::ModelInfo> info = inspect_.result().value();
+                modelInfo_->setText(
+                    info ? describe(*info)
+                         : tr("<b>This file cannot be used:</b> %1")
+                               .arg(QString::fromStdString(info.message()).toHtmlEscaped()));
+            });
     describeModel();
 }
 
@@ -288,7 +290,7 @@ void SettingsDialog::describeModel() {
                              ? QString::fromStdString(hip::defaultModelPath().string())
                              : modelPath_->text();
     modelInfo_->setText(tr("Reading %1…").arg(QFileInfo(path).fileName().toHtmlEscaped()));
-    inspect_.setFuture(QtConcurrent::run([path] { return hip::inspectModel(path.toStdString()); }));
+    inspect_.setFuture(handoff::run([path] { return hip::inspectModel(path.toStdString()); }));
 }
 
 void SettingsDialog::apply() {

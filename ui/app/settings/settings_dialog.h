@@ -4,6 +4,7 @@
 // how answers are sampled. It edits an AppSettings; whether the
 // model has to be loaded again is for the caller to ask.
 
+#include "handoff/handoff.h"
 #include "settings/app_settings.h"
 
 #include <hip/model_info.h>
@@ -72,7 +73,7 @@ private:
     QDoubleSpinBox* repetition_;
     QSpinBox* maxTokens_;
     QSpinBox* seed_;
-    QFutureWatcher<hip::Result<hip::ModelInfo>> inspect_;
+    QFutureWatcher<handoff::Handed<hip::Result<hip::ModelInfo>>> inspect_;
     bool modelChanged_ = false;
     bool engineChanged_ = false;
 };
