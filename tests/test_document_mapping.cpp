@@ -332,6 +332,13 @@ void TestDocumentMapping::sourceWeightsFollowTheQuestion() {
     QCOMPARE(hip::doc::sourceWeights(trace, tokens), hip::doc::answerSourceWeights(trace, tokens));
 
     tokens.setBackground({answerBackground, questionBackground});
+    // A question that looked nowhere beyond its background (here only at "the") leaves the
+    // answer's ranking too.
+    hip::AttentionTrace unfocused = trace;
+    unfocused.questionMass[spawn] = 0;
+    QCOMPARE(hip::doc::sourceWeights(unfocused, tokens),
+             hip::doc::answerSourceWeights(unfocused, tokens));
+
     const std::vector<float> weights = hip::doc::sourceWeights(trace, tokens);
     QCOMPARE(int64_t(weights.size()), tokens.endPosition());
     QCOMPARE(weights[0], 0.0f);

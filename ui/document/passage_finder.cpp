@@ -168,7 +168,11 @@ std::vector<float> sourceWeights(const hip::AttentionTrace& trace, const Documen
     const std::vector<float>& background = tokens.background().question;
     if (trace.questionMass.empty() || background.size() != size_t(tokens.count()))
         return answerSourceWeights(trace, tokens);
-    return beyondBackground(trace.questionMass, tokens, background, kQuestionBackgroundFactor);
+    std::vector<float> weights =
+        beyondBackground(trace.questionMass, tokens, background, kQuestionBackgroundFactor);
+    if (std::none_of(weights.begin(), weights.end(), [](float w) { return w > 0; }))
+        return answerSourceWeights(trace, tokens);
+    return weights;
 }
 
 std::vector<float> answerSourceWeights(const hip::AttentionTrace& trace,

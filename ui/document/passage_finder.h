@@ -44,7 +44,8 @@ std::vector<float> beyondBackground(std::span<const float> weights, const Docume
 // The weight of each KV position as a source of the answer behind `trace`: the attention of the
 // question's own tokens beyond its background (what the question looks up, whatever the answer
 // then says; attention every question pays, to the first and last tokens and words such as
-// "the", drops out). Without a question trace or its background, answerSourceWeights.
+// "the", drops out). Without a question trace or its background, or where the question looked
+// nowhere beyond it (a short text, whose background shares are large), answerSourceWeights.
 std::vector<float> sourceWeights(const hip::AttentionTrace& trace, const DocumentTokens& tokens);
 
 // The attention of the answer's tokens beyond its background; without a measured background, the
