@@ -8,16 +8,22 @@
 #     model           assemble the default model from carried parts (.device/model.part.*)
 #     test-gpu        the CUDA suites (test_cuda_kernels, test_cuda_sampling, test_cuda_model)
 #     test-16k        the default model with hip-3k, GPU against CPU at 16K tokens (minutes)
-#     quality         passkey (8K-128K, 5 seeds), recall and perplexity on the GPU (minutes)
+#     quality         passkey (8K-128K, 5 seeds) on the GPU, dense and hip-3k (minutes)
+#     quality-8k      perplexity at 8K on the GPU (HIPREADER_LONG_TEXT: the text)
 #     test-all        every suite (ctest)
 #     bench-kernels   hipreader-cli bench kernels
 #     sdpa            PyTorch SDPA flash/cuDNN on the same shapes (scripts/bench_sdpa.py)
 #     bench-default   bench generate --device cuda (and cpu) on the default model
 #     bench-8b        random Llama-3.1-8B-shaped models (Q4_K, Q8_0, F16): bench generate
+#     bench-long      the default model with hip-3k reading 32K to 1M tokens (bench generate)
+#     ask-doc         a PDF book past the trained context (ASK_DOC_PAGES pages, 600: about 550K
+#                     tokens) read and asked about with ask --doc, hip-3k (needs sysroot-docs)
 #
 # Carried inputs (git-ignored .device/): sysroot.tar.xz or debs/*.deb with Qt Core/Test,
-# sentencepiece, OpenBLAS and pkgconf (the machine has none of them); model.part.* (the default
-# model split in parts; the parts collect in /root across warm calls).
+# sentencepiece, OpenBLAS and pkgconf (the machine has none of them); sysroot-docs.tar.xz with
+# what the documents library adds (Qt Gui, Poppler-Qt6, libzip, fonts: ask --doc, eval sources);
+# both made by scripts/make-device-sysroot.sh; model.part.* (the default model split in parts;
+# the parts collect in /root across warm calls).
 #
 # A baseline in the same call: SOURCE=DIR builds and measures another source tree (for example
 # `git archive BASE | tar -x -C .device/base`, carried) in its own build folder, e.g.
@@ -49,17 +55,36 @@ note() { echo "$*" | tee -a "$summary"; }
 setup() {
     if [ ! -f $sysroot/.unpacked ]; then
         mkdir -p $sysroot
+        # Marked only once something was unpacked (a call carrying only a model part has none).
         if [ -f .device/sysroot.tar.xz ]; then
-            tar xJf .device/sysroot.tar.xz -C $sysroot
-        else
+            tar xJf .device/sysroot.tar.xz -C $sysroot && touch $sysroot/.unpacked
+        elif compgen -G ".device/debs/*.deb" >/dev/null; then
             for f in .device/debs/*.deb; do dpkg -x "$f" $sysroot; done
+            touch $sysroot/.unpacked
         fi
-        touch $sysroot/.unpacked
+    fi
+    # Marked apart, so a later call that carries it still adds it to the sysroot.
+    if [ ! -f $sysroot/.unpacked-docs ] && [ -f .device/sysroot-docs.tar.xz ]; then
+        mkdir -p $sysroot
+        tar xJf .device/sysroot-docs.tar.xz -C $sysroot && touch $sysroot/.unpacked-docs
     fi
     lib=$sysroot/usr/lib/x86_64-linux-gnu
+    # A library the machine has itself (same soname) is newer than Debian 12's: the sysroot's name
+    # for it points there, so the machine's own programs (Python, CMake) keep their version.
+    ldconfig -p | awk '/x86-64/ {print $1, $NF}' | while read -r soname path; do
+        [ -e "$lib/$soname" ] && ln -sf "$path" "$lib/$soname"
+    done
     export LD_LIBRARY_PATH=$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
     export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$sysroot
-    export QT_QPA_PLATFORM=offscreen
+    export QT_QPA_PLATFORM=offscreen QT_PLUGIN_PATH=$lib/qt6/plugins # the offscreen platform
+    # Fonts for QPdfWriter (eval sources, the document suites): the sysroot's, by absolute paths
+    # (fontconfig 2.14's FONTCONFIG_SYSROOT skips the fonts' subfolders).
+    if [ -d $sysroot/etc/fonts/conf.d ]; then
+        printf '<fontconfig><dir>%s</dir><cachedir>%s</cachedir><include>%s</include>%s\n' \
+            $sysroot/usr/share/fonts $sysroot/var/cache/fontconfig $sysroot/etc/fonts/conf.d \
+            '</fontconfig>' >$sysroot/etc/fonts/device.conf
+        export FONTCONFIG_FILE=$sysroot/etc/fonts/device.conf
+    fi
     [ -f $default_model ] && export HIPREADER_MODEL=$default_model
     # A long real text for the tests that read past the trained context (carried: the machine
     # has no golang-1.19-src).
@@ -134,8 +159,7 @@ phase_test-16k() {
 }
 
 # Quality on the GPU, default model, dense against hip-3k: passkey at 8K-128K over depths
-# 0.1/0.5/0.9 and seeds 1-5 (answers counted per length), then recall and perplexity at 8K as the
-# CPU figures of docs/PERFORMANCE.md were measured.
+# 0.1/0.5/0.9 and seeds 1-5 (answers counted per length).
 phase_quality() {
     [ -f $default_model ] || { note "quality: no default model"; return 0; }
     local table=$OUT/quality.md
@@ -148,8 +172,17 @@ phase_quality() {
     awk -F'|' '$2 ~ /^ *[0-9]+ *$/ {t=$2+0; n[t]++; if ($6 ~ /found/) d[t]++; if ($7 ~ /found/) h[t]++}
         END {for (t in n) printf "  %d %d/%d %d/%d\n", t, d[t], n[t], h[t], n[t]}' "$table" |
         sort -n | tee -a "$summary"
-    $cli eval recall --device cuda --attention hip-3k >"$OUT/quality-8k.md" 2>>"$OUT/quality.log"
-    $cli eval ppl --device cuda --attention hip-3k >>"$OUT/quality-8k.md" 2>>"$OUT/quality.log"
+}
+
+# Perplexity at 8K on the GPU, as the CPU figures of docs/PERFORMANCE.md were measured, on their
+# text (HIPREADER_LONG_TEXT, e.g. the carried .device/opticks.txt). Recall reads the model's
+# queries and keys through the CPU backend, so it has no GPU run: the GPU's masks are checked
+# against the CPU's by test_cuda_hip_mask instead.
+phase_quality-8k() {
+    [ -f $default_model ] || { note "quality-8k: no default model"; return 0; }
+    local text=${HIPREADER_LONG_TEXT:+--text $HIPREADER_LONG_TEXT}
+    $cli eval ppl --device cuda --attention hip-3k $text >"$OUT/quality-8k.md" \
+        2>>"$OUT/quality.log"
     grep -E "^\|" "$OUT/quality-8k.md" >>"$summary"
 }
 
@@ -179,6 +212,32 @@ phase_bench-default() {
     $cli bench generate --device cpu --context 8192 --prompt-tokens 1024 --gen-tokens 32 \
         --repeat 1 >>"$OUT/bench-default.md" 2>>"$OUT/bench.log"
     grep -E "^\| [^-m]" "$OUT/bench-default.md" >>"$summary"
+}
+
+phase_bench-long() {
+    [ -f $default_model ] || { note "bench-long: no default model"; return 0; }
+    $cli bench generate --device cuda --attention hip-3k --context 1000100 \
+        --prompt-tokens ${BENCH_LONG_TOKENS:-32768,131072,630000,1000000} --gen-tokens 64 \
+        --repeat 1 >"$OUT/bench-long.md" 2>>"$OUT/bench.log"
+    note "bench-long: exit $?; $(grep -m1 'dense below' "$OUT/bench.log")"
+    grep -E "^\| [^-m]" "$OUT/bench-long.md" >>"$summary"
+}
+
+# A book past the default model's trained context read end to end on the GPU: a PDF written here
+# by scripts/make_bench_pdf.py (Newton's Opticks when carried, else its pseudo-English), asked
+# about with ask --doc; the answer, the pages it attended to and the timings go to the summary.
+phase_ask-doc() {
+    [ -f $default_model ] || { note "ask-doc: no default model"; return 0; }
+    local book=/tmp/hip-book.pdf text=${HIPREADER_LONG_TEXT:+--text $HIPREADER_LONG_TEXT}
+    python3 scripts/make_bench_pdf.py $book --pages "${ASK_DOC_PAGES:-600}" $text \
+        >"$OUT/ask-doc.log" 2>&1 || { note "ask-doc: make_bench_pdf.py FAILED"; return 1; }
+    local start=$SECONDS
+    $cli ask --doc $book --device cuda --attention hip-3k --max-tokens 64 --stats \
+        --question "What happens to white light when it passes through a prism?" \
+        >"$OUT/ask-doc.md" 2>>"$OUT/ask-doc.log"
+    note "ask-doc: exit $? in $((SECONDS - start)) s"
+    tail -n 8 "$OUT/ask-doc.log" | tee -a "$summary"
+    cat "$OUT/ask-doc.md" >>"$summary"
 }
 
 phase_bench-8b() {

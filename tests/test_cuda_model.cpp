@@ -102,6 +102,7 @@ private slots:
     void hipMatchesCpuOnTinyModel();
     void defaultModelHipMatchesCpuAt16K();
     void hipTreeIsRefusedOrFallsBack();
+    void measuredCrossoverDecidesWhereHipRuns();
     void tooLargeContextIsAnError();
     void gpuMemoryBudgetIsEnforced();
     void cancelAtAnyMomentKeepsSessionUsable();
@@ -280,6 +281,8 @@ void TestCudaModel::defaultModelHipMatchesCpuAt16K() {
         hip::LoadOptions options = optionsFor(hiptest::defaultModelPath(),
                                               gpu ? hip::Device::Cuda : hip::Device::Cpu, 16500);
         options.attention = *hip::AttentionConfig::preset("hip-3k");
+        // The same crossover on both (the GPU would otherwise time its own).
+        options.attention.denseBelowTokens = hip::AttentionConfig::kDefaultDenseBelowTokens;
         auto engine = hip::Engine::load(options);
         QVERIFY2(engine.isOk(), engine.message().c_str());
         vocab = (*engine)->info().vocabSize;
@@ -344,6 +347,63 @@ void TestCudaModel::hipTreeIsRefusedOrFallsBack() {
     QCOMPARE((*dense)->setAttention(*hip::AttentionConfig::preset("hip-tree")).code(),
              hip::ErrorCode::Unsupported);
     QVERIFY((*dense)->setAttention(*hip::AttentionConfig::preset("hip-3k")).isOk());
+}
+
+// hip-3k leaves the crossover open: the load times dense and HiP for the default model's shape
+// (up to its trained context, past which dense never runs for speed). Passes ending below the
+// crossover are dense (the logits equal a dense engine's), those past it are pruned.
+void TestCudaModel::measuredCrossoverDecidesWhereHipRuns() {
+    HIPTEST_REQUIRE_DEFAULT_MODEL();
+    hip::LoadOptions options = optionsFor(hiptest::defaultModelPath(), hip::Device::Cuda, 12000);
+    options.attention = *hip::AttentionConfig::preset("hip-3k");
+    const auto begin = std::chrono::steady_clock::now();
+    auto engine = hip::Engine::load(options);
+    QVERIFY2(engine.isOk(), engine.message().c_str());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    const hip::DenseCrossover crossover = (*engine)->denseCrossover();
+    const int64_t trained = (*engine)->info().contextLength;
+    qInfo("default model, hip-3k: HiP from %lld tokens (prefill passes), %lld (decode); load with "
+          "the timing %.2f s",
+          static_cast<long long>(crossover.prefillTokens),
+          static_cast<long long>(crossover.decodeTokens), seconds);
+    QVERIFY(crossover.measured);
+    for (int64_t tokens : {crossover.prefillTokens, crossover.decodeTokens})
+        QVERIFY2(tokens >= 4096 && tokens <= trained + 1, qPrintable(QString::number(tokens)));
+    // Timed once per shape and configuration: switching back and forth reuses it.
+    QVERIFY((*engine)->setAttention(*hip::AttentionConfig::preset("dense")).isOk());
+    QVERIFY((*engine)->setAttention(options.attention).isOk());
+    QCOMPARE((*engine)->denseCrossover(), crossover);
+    // A fixed crossover is used as given.
+    hip::AttentionConfig fixed = options.attention;
+    fixed.denseBelowTokens = 5000;
+    QVERIFY((*engine)->setAttention(fixed).isOk());
+    QCOMPARE((*engine)->denseCrossover(), (hip::DenseCrossover{5000, 5000, false}));
+    QVERIFY((*engine)->setAttention(options.attention).isOk());
+
+    options.attention.denseBelowTokens = 1 << 30;
+    auto dense = hip::Engine::load(options);
+    QVERIFY2(dense.isOk(), dense.message().c_str());
+    std::mt19937 random(11);
+    std::vector<int32_t> tokens(size_t(std::min(crossover.prefillTokens + 600, trained)));
+    for (int32_t& t : tokens)
+        t = int32_t(random() % 40000) + 100;
+    const auto lastLogits = [&](hip::Engine& e, size_t count) {
+        auto logits =
+            e.newSession()->evaluate({tokens.begin(), tokens.begin() + ptrdiff_t(count)}, false);
+        if (!logits) qWarning("%s", logits.message().c_str());
+        return logits ? *logits : std::vector<float>{};
+    };
+    const size_t below = size_t(crossover.prefillTokens - 1);
+    const std::vector<float> belowLogits = lastLogits(**engine, below);
+    QVERIFY(!belowLogits.empty());
+    QCOMPARE(belowLogits, lastLogits(**dense, below));
+    if (int64_t(tokens.size()) >= crossover.prefillTokens) {
+        const std::vector<float> pruned = lastLogits(**engine, tokens.size());
+        const std::vector<float> exact = lastLogits(**dense, tokens.size());
+        QVERIFY(!pruned.empty() && !exact.empty());
+        QVERIFY(pruned != exact);
+    }
 }
 
 void TestCudaModel::tooLargeContextIsAnError() {

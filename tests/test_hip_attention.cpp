@@ -656,7 +656,7 @@ void TestHipAttention::exactMassOfQueryRowsIsTheirDenseSoftmax() {
     attn::Rope rope(params.rope);
     rope.prepare(end);
     const int64_t farDistance = pruned ? config.windowTokens : 0;
-    QCOMPARE(attn::exactMassFarDistance(params, 0, end), farDistance);
+    QCOMPARE(attn::exactMassFarDistance(params, 0, end, false), farDistance);
     const std::vector<double> expected = naiveExactMass(k, {q.begin() + context * qCols, q.end()},
                                                         rows, context, params, rope, farDistance);
     QCOMPARE(mass.size(), expected.size());
@@ -1204,8 +1204,26 @@ void TestHipAttention::presetsHaveDocumentedValues() {
     QCOMPARE(threeK.finalTokens(0), int64_t(4096));
     QCOMPARE(threeK.finalTokens(2), int64_t(4096));
     QCOMPARE(threeK.finalTokens(3), int64_t(2048));
-    QVERIFY(threeK.denseAt(5, threeK.denseBelowTokens - 1));
-    QVERIFY(!threeK.denseAt(0, threeK.denseBelowTokens));
+    // The presets leave the crossover to the backend; without a measurement it is the default.
+    QVERIFY(!threeK.denseBelowTokens);
+    const int64_t crossover = AttentionConfig::kDefaultDenseBelowTokens;
+    QCOMPARE(threeK.fixedCrossover(), (hip::DenseCrossover{crossover, crossover, false}));
+    QVERIFY(threeK.denseAt(5, crossover - 1, crossover));
+    QVERIFY(!threeK.denseAt(0, crossover, crossover));
+    AttentionConfig fixed = threeK;
+    fixed.denseBelowTokens = 100;
+    QCOMPARE(fixed.fixedCrossover(), (hip::DenseCrossover{100, 100, false}));
+    // A backend's parameters carry the crossover it prepared, per phase.
+    hip::backend::AttentionParams params;
+    QVERIFY(params.runsDense(3, 1 << 20, true)); // no configuration: dense
+    params.config = &threeK;
+    QVERIFY(params.runsDense(3, crossover - 1, false));
+    QVERIFY(!params.runsDense(3, crossover, false));
+    params.crossover = hip::DenseCrossover{50000, 20000, true};
+    QVERIFY(params.runsDense(3, 49999, false));
+    QVERIFY(!params.runsDense(3, 50000, false));
+    QVERIFY(params.runsDense(3, 19999, true));
+    QVERIFY(!params.runsDense(3, 20000, true));
 
     QCOMPARE(stagesOf(*AttentionConfig::preset("hip-3k-fast")),
              (Stages{{256, 32768, 4, 32}, {32, 8192, 4, 16}, {8, 2048, 1, 8}}));
@@ -1226,8 +1244,8 @@ void TestHipAttention::presetsHaveDocumentedValues() {
     QCOMPARE(tree.treeRefreshInterval, 8);
     QCOMPARE(tree.treeDenseLayers, 3);
     QCOMPARE(tree.finalTokens(0), int64_t(512));
-    QVERIFY(tree.denseAt(2, 1 << 20));  // the tree keeps its first layers dense
-    QVERIFY(!tree.denseAt(3, 1 << 20)); // and prunes the rest
+    QVERIFY(tree.denseAt(2, 1 << 20, 0));  // the tree keeps its first layers dense
+    QVERIFY(!tree.denseAt(3, 1 << 20, 0)); // and prunes the rest
 }
 
 // Each broken field is refused with InvalidArgument and a message naming what is wrong.

@@ -8,6 +8,7 @@
 #include "bench_kernels.h"
 #include "cli_common.h"
 
+#include "backend/cuda/attention_timer.h"
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/device_pool.h"
@@ -633,115 +634,67 @@ public:
         }
     }
 
-    // One attention layer through the CUDA backend, as the engine runs it, with `config` (dense
-    // or HiP; a layer after HiP's first layers, as most are) over a bf16 cache of `context`
-    // random keys: prefill = the last `rows` queries in one
-    // call; decode = one step (a recorded graph: embedding, attention, copy of 64 floats) averaged
-    // over 32 steps after 32 of warm-up, minus the same step without attention. Wall-clock times,
-    // host work included.
-    void layer(const std::string& name, const hip::AttentionConfig& config, int64_t context,
-               int64_t rows, int32_t heads, int32_t kvHeads, int32_t headDim) {
-        if (skip("attention layer")) return;
+    // Dense and HiP (`config`) attention layers through the CUDA backend, as the engine runs
+    // them (backend/cuda/attention_timer.h), over a bf16 cache of random keys at each of
+    // `contexts`: prefill = the last `rows` queries in one call, decode = one step in a graph
+    // minus the same step without attention. Wall-clock times, host work included. Then the
+    // crossover the backend measures for this shape with the engine's 1,024-row prefill passes.
+    // The filter picks parts: "attention layer prefill", "... decode", "... crossover".
+    void layers(const hip::AttentionConfig& config, const std::vector<int64_t>& contexts,
+                int64_t rows, int32_t heads, int32_t kvHeads, int32_t headDim) {
+        const bool prefill = !skip("attention layer prefill");
+        const bool decode = !skip("attention layer decode");
+        const bool crossing = !skip("attention layer crossover");
+        if (!(prefill || decode || crossing) || contexts.empty()) return;
         hip::backend::CudaBackendOptions options;
         options.kvType = hip::kernels::Half16::BF16;
         auto created = hip::backend::CudaBackend::create(options);
         if (!created) throw Failure{created.message()};
         hip::backend::CudaBackend& b = **created;
-        std::vector<std::unique_ptr<hip::backend::Buffer>> buffers; // freed before the backend
-        constexpr int kSteps = 32;
-        const int32_t layerIndex =
-            config.mode == hip::AttentionConfig::Mode::Hip ? config.firstLayers : 0;
-        auto cache = b.createKvCache({layerIndex + 1, kvHeads, headDim, context + 2 * kSteps + 1});
-        if (!cache) throw Failure{cache.message()};
-        auto& kv = static_cast<hip::backend::CudaKvCache&>(**cache);
-        const int64_t kvCols = int64_t(kvHeads) * headDim, qCols = int64_t(heads) * headDim;
-        // Random keys and values for every position, appended (rotated) in chunks.
-        const int64_t chunk = 65536;
-        float* k = arena_.array<float>(uint64_t(chunk * kvCols));
-        fill(k, uint64_t(chunk * kvCols) * 4, floatPattern(uint64_t(chunk * kvCols) * 4, 1.0f));
-        int32_t* positions = arena_.array<int32_t>(uint64_t(chunk));
-        const hip::kernels::RopeTables rope = ropeTables(headDim, context + 2 * kSteps + 1);
-        for (int64_t first = 0; first < context; first += chunk) {
-            const int64_t n = std::min(chunk, context - first);
-            std::vector<int32_t> p(static_cast<size_t>(n));
-            std::iota(p.begin(), p.end(), int32_t(first));
-            check(cudaMemcpy(positions, p.data(), p.size() * 4, cudaMemcpyHostToDevice),
-                  "positions");
-            check(hip::kernels::appendKv({k, n, kvCols, kvCols}, {k, n, kvCols, kvCols}, positions,
-                                         rope, kv.layer(layerIndex), nullptr),
-                  "append");
-        }
-        check(cudaDeviceSynchronize(), "filling the cache");
-        kv.setTokens(context);
-
-        hip::backend::AttentionParams params;
-        params.heads = heads;
-        params.kvHeads = kvHeads;
-        params.headDim = headDim;
-        params.scale = 1.0f / std::sqrt(float(headDim));
-        params.rope.dims = headDim;
-        params.rope.freqBase = 500000.0f;
-        params.config = &config;
-        const auto activation = [&](int64_t r, int64_t cols) {
-            auto buffer = b.allocate(r * cols);
-            if (!buffer) throw Failure{buffer.message()};
-            fill((*buffer)->data(), uint64_t(r * cols) * 4,
-                 floatPattern(uint64_t(r * cols) * 4, 1.0f));
-            buffers.push_back(std::move(*buffer));
-            return hip::backend::Act{buffers.back()->data(), r, cols, cols};
+        hip::backend::AttentionParams shape;
+        shape.heads = heads;
+        shape.kvHeads = kvHeads;
+        shape.headDim = headDim;
+        shape.scale = 1.0f / std::sqrt(float(headDim));
+        shape.rope.dims = headDim;
+        shape.rope.freqBase = 500000.0f;
+        const std::string shapeText =
+            std::to_string(heads) + "/" + std::to_string(kvHeads) + "x" + std::to_string(headDim);
+        const auto value = [](auto result) {
+            if (!result) throw Failure{result.message()};
+            return std::move(*result);
         };
-        const auto seconds = [](auto begin) {
-            return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-        };
-        std::vector<float> host(64);
-        const hip::backend::Act small = activation(1, 64);
-        {
-            const hip::backend::Act q = activation(rows, qCols), kr = activation(rows, kvCols);
-            const hip::backend::Act out = activation(rows, qCols);
-            std::vector<double> samples;
-            for (int r = 0; r < 4; ++r) {
-                const auto begin = std::chrono::steady_clock::now();
-                const hip::Status status =
-                    b.attention(kv, layerIndex, context - rows, q, kr, kr, params, out);
-                if (!status) throw Failure{status.message()};
-                b.copyToHost(small, host.data());
-                if (r > 0) samples.push_back(seconds(begin) * 1e6); // the first one allocates
+        const hip::AttentionConfig dense;
+        for (int64_t context : contexts) {
+            const int64_t passRows = std::min(rows, context);
+            auto timer =
+                value(hip::backend::AttentionTimer::create(b, shape, context, int32_t(passRows)));
+            const std::string at = "T=" + std::to_string(context);
+            const double without = decode ? value(timer->decodeStepMicros(nullptr, context)) : 0;
+            for (const hip::AttentionConfig* c : {&dense, &config}) {
+                if (prefill)
+                    add(c->name + " prefill (engine)",
+                        at + " last " + std::to_string(passRows) + " " + shapeText,
+                        value(timer->prefillMicros(*c, context)), 0.0, 0.0);
+                if (decode)
+                    add(c->name + " decode step (engine, graph)",
+                        at + " " + shapeText + ", step " + std::to_string(int(without)) +
+                            " us without",
+                        value(timer->decodeStepMicros(c, context)) - without, 0.0, 0.0);
             }
-            add(name + " prefill (engine)",
-                "T=" + std::to_string(context) + " last " + std::to_string(rows) + " " +
-                    std::to_string(heads) + "/" + std::to_string(kvHeads) + "x" +
-                    std::to_string(headDim),
-                median(samples), 0.0, 0.0);
         }
-        // Decode steps after the prefill above, positions context..context + 2 * kSteps.
-        std::vector<float> tableValues(64, 0.5f);
-        hip::backend::WeightView tableView{"bench table", GgmlType::F32, 1, 64, tableValues.data()};
-        auto table = b.uploadWeight(tableView);
-        if (!table) throw Failure{table.message()};
-        const hip::backend::Act q = activation(1, qCols), kr = activation(1, kvCols);
-        const hip::backend::Act out = activation(1, qCols);
-        const auto steps = [&](int64_t firstPosition, bool withAttention) {
-            const auto begin = std::chrono::steady_clock::now();
-            for (int i = 0; i < kSteps; ++i) {
-                b.embed(**table, {0}, small);
-                if (withAttention) {
-                    const hip::Status status =
-                        b.attention(kv, layerIndex, firstPosition + i, q, kr, kr, params, out);
-                    if (!status) throw Failure{status.message()};
-                }
-                b.copyToHost(small, host.data());
-            }
-            return seconds(begin) * 1e6 / kSteps;
-        };
-        steps(context, true); // warm-up: graphs captured
-        const double with = steps(context + kSteps, true);
-        steps(context, false);
-        const double without = steps(context, false);
-        add(name + " decode step (engine, graph)",
-            "T=" + std::to_string(context) + " " + std::to_string(heads) + "/" +
-                std::to_string(kvHeads) + "x" + std::to_string(headDim) + ", step " +
-                std::to_string(int(without)) + " us without",
-            with - without, 0.0, 0.0);
+        if (!crossing) return;
+        const int64_t longest = *std::max_element(contexts.begin(), contexts.end());
+        const auto begin = std::chrono::steady_clock::now();
+        const hip::DenseCrossover crossover =
+            value(b.prepareAttention(shape, config, longest, 1024));
+        const double micros =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - begin)
+                .count();
+        add(config.name + " crossover " + (crossover.measured ? "(measured)" : "(not measured)"),
+            "prefill " + std::to_string(crossover.prefillTokens) + ", decode " +
+                std::to_string(crossover.decodeTokens) + " tokens, " + shapeText,
+            micros, 0.0, 0.0);
     }
 
 private:
@@ -892,12 +845,9 @@ int benchKernels(Arguments& args) {
             bench.hipDecode(context, 32, 8, 128);
         }
         // Whole layers as the engine runs them, HiP against dense at the same lengths.
-        const hip::AttentionConfig dense = *hip::AttentionConfig::preset("dense");
         const hip::AttentionConfig hip3k = *hip::AttentionConfig::preset("hip-3k");
-        for (int64_t context : layerTokens) {
-            bench.layer("dense", dense, context, std::min<int64_t>(32768, context), 32, 8, 128);
-            bench.layer("hip-3k", hip3k, context, std::min<int64_t>(32768, context), 32, 8, 128);
-        }
+        bench.layers(hip3k, layerTokens, 32768, 32, 8, 128);
+        bench.layers(hip3k, {131072}, 1024, 9, 3, 64); // the default model's shape
         bench.print();
     } catch (const Failure& failure) {
         return fail(failure.message);

@@ -97,7 +97,9 @@ std::optional<hip::AttentionConfig> attentionConfig(Arguments& args,
     setInt("sinks", config->sinkTokens);
     setInt("window", config->windowTokens);
     setInt("query-block", config->queryBlock);
-    setInt("dense-below", config->denseBelowTokens);
+    // A number fixes the crossover; "auto" (the presets' choice) leaves it to the backend.
+    if (const auto denseBelow = args.value("dense-below"); denseBelow && *denseBelow != "auto")
+        config->denseBelowTokens = args.integer("dense-below", 0);
     setInt("first-layers", config->firstLayers);
     setInt("first-layers-final", config->firstLayersFinalTokens);
     setInt("tree-query-block", config->treeQueryBlock);
@@ -230,6 +232,15 @@ std::unique_ptr<hip::Engine> loadEngine(const hip::LoadOptions& options) {
     }
     for (const std::string& warning : (*engine)->warnings())
         std::fprintf(stderr, "hipreader-cli: warning: %s\n", warning.c_str());
+    if ((*engine)->attention().mode != hip::AttentionConfig::Mode::Dense) {
+        const hip::DenseCrossover& crossover = (*engine)->denseCrossover();
+        std::fprintf(stderr,
+                     "hipreader-cli: %s: layers run dense below %lld tokens in prefill, %lld in "
+                     "decode (%s)\n",
+                     (*engine)->attention().name.c_str(), (long long)crossover.prefillTokens,
+                     (long long)crossover.decodeTokens,
+                     crossover.measured ? "timed at load" : "fixed");
+    }
     return std::move(*engine);
 }
 

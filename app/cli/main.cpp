@@ -62,7 +62,9 @@ model options (every command):
 
 attention options (every command):
   --attention PRESET    dense (default), hip-3k, hip-3k-fast, hip-3k-flash, hip-5k, hip-tree
-  --sinks N --window N --query-block N --dense-below N (context below which layers run dense)
+  --sinks N --window N --query-block N
+  --dense-below N|auto  context below which layers run dense; auto (default): where dense is
+                        faster, timed at load on a GPU, else 4096
   --stages C:K:S:R,...  pruning stages: chunk size, kept tokens, query stride, refresh interval
   --first-layers N --first-layers-final N   chunk-indexed pruning and its budget, first layers
   --tree-query-block N --tree-key-block N --tree-tokens N --tree-refresh N --tree-dense-layers N

@@ -50,7 +50,7 @@ Status AttentionConfig::validate() const {
     };
     if (sinkTokens < 0 || windowTokens < 1) return bad("sinks must be >= 0 and the window >= 1");
     if (queryBlock < 1) return bad("the query block must be at least 1");
-    if (denseBelowTokens < 0) return bad("the dense crossover must be >= 0");
+    if (denseBelowTokens && *denseBelowTokens < 0) return bad("the dense crossover must be >= 0");
     if (mode == Mode::Hip) {
         if (stages.empty()) return bad("HiP needs at least one pruning stage");
         for (size_t i = 0; i < stages.size(); ++i) {
@@ -93,8 +93,13 @@ int64_t AttentionConfig::finalTokens(int32_t layer) const {
     return layer < firstLayers ? firstLayersFinalTokens : stages.back().keepTokens;
 }
 
-bool AttentionConfig::denseAt(int32_t layer, int64_t contextTokens) const {
-    if (mode == Mode::Dense || contextTokens < denseBelowTokens) return true;
+DenseCrossover AttentionConfig::fixedCrossover() const {
+    const int64_t tokens = denseBelowTokens.value_or(kDefaultDenseBelowTokens);
+    return {tokens, tokens, false};
+}
+
+bool AttentionConfig::denseAt(int32_t layer, int64_t contextTokens, int64_t crossoverTokens) const {
+    if (mode == Mode::Dense || contextTokens < crossoverTokens) return true;
     return mode == Mode::HipTree && layer < treeDenseLayers;
 }
 
@@ -119,7 +124,11 @@ std::string AttentionConfig::describe() const {
         break;
     }
     out << ", sinks " << sinkTokens << ", window " << windowTokens << ", query block " << queryBlock
-        << ", dense below " << denseBelowTokens << " tokens";
+        << ", dense below ";
+    if (denseBelowTokens)
+        out << *denseBelowTokens << " tokens";
+    else
+        out << "the measured crossover";
     return out.str();
 }
 

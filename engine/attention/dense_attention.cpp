@@ -220,8 +220,9 @@ private:
 
 } // namespace
 
-int64_t exactMassFarDistance(const backend::AttentionParams& params, int32_t layer, int64_t end) {
-    return params.config && !params.config->denseAt(layer, end) ? params.config->windowTokens : 0;
+int64_t exactMassFarDistance(const backend::AttentionParams& params, int32_t layer, int64_t end,
+                             bool decode) {
+    return params.runsDense(layer, end, decode) ? 0 : params.config->windowTokens;
 }
 
 // Two passes over the key pages: the first finds each (head, row)'s log-sum-exp from per-page

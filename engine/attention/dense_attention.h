@@ -27,11 +27,12 @@ void accumulateExactMass(const kv::PagedKvStore& store, int32_t layer, int64_t s
                          backend::Act q, const backend::AttentionParams& params, const Rope& rope,
                          int64_t farDistance, float* mass, ThreadPool& pool);
 
-// The distance the exact mass scores far keys at in `layer` at a context of `end` tokens: where
-// the layer runs HiP, its window, the distance HiP's pruning scores candidates at (relative rope,
-// docs/HIP.md) and about where it places the keys it selects, so keys beyond the distances the
-// model was trained on weigh by content as they do for HiP; 0 (every key at its own distance)
-// where the layer runs dense.
-int64_t exactMassFarDistance(const backend::AttentionParams& params, int32_t layer, int64_t end);
+// The distance the exact mass scores far keys at in `layer` at a context of `end` tokens (in a
+// decode step or a prefill pass): where the layer runs HiP, its window, the distance HiP's pruning
+// scores candidates at (relative rope, docs/HIP.md) and about where it places the keys it selects,
+// so keys beyond the distances the model was trained on weigh by content as they do for HiP; 0
+// (every key at its own distance) where the layer runs dense.
+int64_t exactMassFarDistance(const backend::AttentionParams& params, int32_t layer, int64_t end,
+                             bool decode);
 
 } // namespace hip::attention

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -86,6 +87,15 @@ struct AttentionParams {
     float scale = 1.0f; // softmax scale, 1/sqrt(headDim)
     RopeParams rope;
     const AttentionConfig* config = nullptr; // null: dense
+    // Set by the model from Backend::prepareAttention; unset: config's fixed crossover.
+    std::optional<DenseCrossover> crossover;
+
+    // Whether `layer` runs dense for queries ending at `end` (a decode step or a prefill pass).
+    bool runsDense(int32_t layer, int64_t end, bool decode) const {
+        if (!config) return true;
+        const DenseCrossover at = crossover ? *crossover : config->fixedCrossover();
+        return config->denseAt(layer, end, at.tokens(decode));
+    }
 };
 
 // Keys and values of every layer, per token position. How keys are kept is the backend's own:
@@ -172,6 +182,17 @@ public:
     // runs everything.
     virtual Status supportsAttention(const AttentionParams&, const AttentionConfig&) const {
         return Status::ok();
+    }
+    // Readies attention of this shape and configuration with prefill passes of `batchRows`
+    // queries, and says from which lengths HiP's layers run sparse: the configuration's crossover
+    // when it fixes one, else one this backend measured where dense may run, for contexts of up
+    // to `contextTokens` (the CUDA backend times dense and HiP; the CPU backend measures none and
+    // uses the default). Not during a pass.
+    virtual Result<DenseCrossover> prepareAttention(const AttentionParams&,
+                                                    const AttentionConfig& config,
+                                                    int64_t /*contextTokens*/,
+                                                    int32_t /*batchRows*/) {
+        return config.fixedCrossover();
     }
 
     // The first error since the last call in work that ran asynchronously (GPU launches and

@@ -58,17 +58,19 @@ private:
 
 } // namespace
 
-Transformer::Transformer(const ModelConfig& config, backend::Backend& backend, int32_t maxBatch)
-    : config_(config), backend_(backend), maxBatch_(maxBatch) {}
+Transformer::Transformer(const ModelConfig& config, backend::Backend& backend, int32_t maxBatch,
+                         int64_t contextTokens)
+    : config_(config), backend_(backend), maxBatch_(maxBatch), contextTokens_(contextTokens) {}
 
 Result<std::unique_ptr<Transformer>>
 Transformer::create(const gguf::GgufFile& file, const ModelConfig& config,
-                    backend::Backend& backend, int32_t maxBatch, const AttentionConfig& attention,
-                    const ProgressCallback& progress, const CancelToken& cancel) {
+                    backend::Backend& backend, int32_t maxBatch, int64_t contextTokens,
+                    const AttentionConfig& attention, const ProgressCallback& progress,
+                    const CancelToken& cancel) {
     // Before any weight is uploaded: a backend without kernels for this attention shape fails
     // the load at once (and the engine may fall back to the CPU).
     HIP_TRY(backend.supportsAttention(config.attentionParams(), attention));
-    std::unique_ptr<Transformer> model(new Transformer(config, backend, maxBatch));
+    std::unique_ptr<Transformer> model(new Transformer(config, backend, maxBatch, contextTokens));
     WeightLoader loader(file, backend);
     const int64_t E = config.embeddingLength, V = config.vocabSize, F = config.feedForwardLength;
     const int64_t qDim = int64_t(config.heads) * config.headDim;
@@ -120,10 +122,11 @@ Transformer::create(const gguf::GgufFile& file, const ModelConfig& config,
 #undef HIP_LOAD
     if (progress) progress({"loading layers", config.layers, config.layers});
 
-    model->attentionConfig_ = attention;
     model->attention_ = model->config_.attentionParams();
     model->attention_.config = &model->attentionConfig_;
     HIP_TRY(model->allocateScratch());
+    if (progress) progress({"timing attention", 0, 1});
+    HIP_TRY(model->useAttention(attention));
     return model;
 }
 
@@ -164,7 +167,20 @@ Status Transformer::allocateScratch() {
 
 Status Transformer::setAttention(const AttentionConfig& attention) {
     HIP_TRY(backend_.supportsAttention(config_.attentionParams(), attention));
+    return useAttention(attention);
+}
+
+Status Transformer::useAttention(const AttentionConfig& attention) {
+    // Dense attention past the trained context meets positions the model never saw (HiP's packed
+    // positions keep distances within it), so it never runs dense there for speed.
+    const int64_t denseContext = config_.contextLength > 0
+                                     ? std::min<int64_t>(contextTokens_, config_.contextLength)
+                                     : contextTokens_;
+    auto crossover =
+        backend_.prepareAttention(config_.attentionParams(), attention, denseContext, maxBatch_);
+    HIP_TRY(crossover);
     attentionConfig_ = attention;
+    attention_.crossover = *crossover;
     return Status::ok();
 }
 

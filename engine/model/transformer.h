@@ -21,11 +21,12 @@ class Transformer {
 public:
     // Checks that every tensor the architecture needs is present with the right shape and a
     // supported type, and hands the weights to the backend. `maxBatch` bounds the tokens of one
-    // forward call (the prefill chunk).
+    // forward call (the prefill chunk); `contextTokens` the positions of a cache (the backend
+    // readies attention for them).
     static Result<std::unique_ptr<Transformer>>
     create(const gguf::GgufFile& file, const ModelConfig& config, backend::Backend& backend,
-           int32_t maxBatch, const AttentionConfig& attention, const ProgressCallback& progress,
-           const CancelToken& cancel);
+           int32_t maxBatch, int64_t contextTokens, const AttentionConfig& attention,
+           const ProgressCallback& progress, const CancelToken& cancel);
 
     // Runs tokens at positions [start, start + tokens.size()) through the model, appending their
     // keys and values to `cache`. Writes the logits of the last token (or of every token when
@@ -50,6 +51,8 @@ public:
     // Takes effect at the next forward pass; callers reset KV caches whose masks are stale.
     // Refused when the backend cannot run it.
     Status setAttention(const AttentionConfig& attention);
+    // From which context lengths HiP's layers run sparse (Backend::prepareAttention).
+    const DenseCrossover& denseCrossover() const { return *attention_.crossover; }
     int32_t maxBatch() const { return maxBatch_; }
     uint64_t weightBytes() const;
     uint64_t scratchBytes() const;
@@ -60,8 +63,11 @@ private:
         std::unique_ptr<backend::Weight> attnNorm, wq, wk, wv, wo, bq, bk, bv;
         std::unique_ptr<backend::Weight> ffnNorm, gate, up, down;
     };
-    Transformer(const ModelConfig& config, backend::Backend& backend, int32_t maxBatch);
+    Transformer(const ModelConfig& config, backend::Backend& backend, int32_t maxBatch,
+                int64_t contextTokens);
     Status allocateScratch();
+    // Makes `attention` the configuration of later passes, readied by the backend.
+    Status useAttention(const AttentionConfig& attention);
     // Checks the tokens and runs them through every layer, leaving the hidden states in hidden_.
     Status runLayers(const std::vector<int32_t>& tokens, int64_t start, backend::KvCache& cache,
                      const CancelToken& cancel);
@@ -72,6 +78,7 @@ private:
     ModelConfig config_;
     backend::Backend& backend_;
     int32_t maxBatch_;
+    int64_t contextTokens_;
     std::unique_ptr<backend::Weight> tokenEmbedding_, outputNorm_, output_;
     std::vector<Layer> layers_;
     AttentionConfig attentionConfig_;

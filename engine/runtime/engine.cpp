@@ -176,7 +176,8 @@ Result<std::unique_ptr<tok::Tokenizer>> tokenizerOf(const gguf::GgufFile& file,
 
 // The compute backend `options` ask for, or why it cannot be made.
 Result<std::unique_ptr<backend::Backend>> createBackend(const LoadOptions& options) {
-    if (options.device == Device::Cpu) return backend::createCpuBackend(options.threads, options.int8CpuActivations);
+    if (options.device == Device::Cpu)
+        return backend::createCpuBackend(options.threads, options.int8CpuActivations);
 #ifdef HIPREADER_HAS_CUDA
     backend::CudaBackendOptions cuda;
     cuda.memoryBudget = options.gpuMemoryBudget;
@@ -347,15 +348,15 @@ Result<std::unique_ptr<Engine>> Engine::load(const LoadOptions& requested,
 
     auto transformer =
         model::Transformer::create(state->file, *config, **backend, prefillChunk(options.device),
-                                   options.attention, progress, cancel);
+                                   state->contextTokens, options.attention, progress, cancel);
     if (!transformer && options.device == Device::Cuda &&
         transformer.status().code() != ErrorCode::Cancelled) {
         HIP_TRY(fallBack(transformer.status().withContext(name)));
         backend = createBackend(options);
         HIP_TRY(backend);
         transformer = model::Transformer::create(state->file, *config, **backend,
-                                                 prefillChunk(options.device), options.attention,
-                                                 progress, cancel);
+                                                 prefillChunk(options.device), state->contextTokens,
+                                                 options.attention, progress, cancel);
     }
     if (!transformer) return transformer.status().withContext(name);
     state->backend = std::move(*backend);
@@ -394,6 +395,10 @@ MemoryReport Engine::memory() const {
 
 const AttentionConfig& Engine::attention() const {
     return state_->transformer->attention();
+}
+
+const DenseCrossover& Engine::denseCrossover() const {
+    return state_->transformer->denseCrossover();
 }
 
 Status Engine::setAttention(const AttentionConfig& attention) {

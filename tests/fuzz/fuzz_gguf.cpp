@@ -28,7 +28,7 @@ void forwardOneToken(const hip::gguf::GgufFile& file, const hip::model::ModelCon
         return;
     static const std::unique_ptr<hip::backend::Backend> backend = hip::backend::createCpuBackend(1);
     const hip::CancelToken cancel;
-    auto transformer = hip::model::Transformer::create(file, config, *backend, 2,
+    auto transformer = hip::model::Transformer::create(file, config, *backend, 2, 4,
                                                        hip::AttentionConfig{}, {}, cancel);
     if (!transformer) return;
     auto cache = backend->createKvCache({config.layers, config.kvHeads, config.headDim, 4});

@@ -257,7 +257,7 @@ public:
             if (cache.attentionMass->size() < size_t(end)) cache.attentionMass->resize(size_t(end));
             mass = cache.attentionMass->data();
         }
-        if (!params.config || params.config->denseAt(layer, end)) {
+        if (params.runsDense(layer, end, q.rows == 1)) {
             rope.prepare(end);
             attention::denseAttention(store, layer, start, q, params, rope, out, pool_);
             if (mass)
@@ -271,7 +271,8 @@ public:
         }
         if (cache.exactMass) {
             if (cache.exactMass->size() < size_t(end)) cache.exactMass->resize(size_t(end));
-            const int64_t farDistance = attention::exactMassFarDistance(params, layer, end);
+            const int64_t farDistance =
+                attention::exactMassFarDistance(params, layer, end, q.rows == 1);
             rope.prepare(std::max(end, farDistance + 1));
             attention::accumulateExactMass(store, layer, start, q, params, rope, farDistance,
                                            cache.exactMass->data(), pool_);

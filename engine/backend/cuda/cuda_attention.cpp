@@ -101,7 +101,7 @@ Status CudaAttention::run(CudaKvCache& kv, int32_t layer, int64_t start, Act q, 
                           const AttentionParams& params, Act out) {
     const int64_t end = start + q.rows;
     HIP_TRY(check(kv, end, q, params));
-    const bool hip = params.config && !params.config->denseAt(layer, end);
+    const bool hip = !params.runsDense(layer, end, q.rows == 1);
     // HiP rotates keys by packed distances and scoring positions, which may pass the context.
     auto tables = ropeTables(
         params.rope,
@@ -136,6 +136,49 @@ Status CudaAttention::run(CudaKvCache& kv, int32_t layer, int64_t start, Act q, 
         (*state)->setValid(layer, false);
     }
     if (layer == kv.layers() - 1) kv.setTokens(end);
+    return Status::ok();
+}
+
+Status CudaAttention::fillRandom(CudaKvCache& kv, int32_t layer, int64_t tokens,
+                                 const AttentionParams& params) {
+    if (queue_.recording())
+        return makeError(ErrorCode::InvalidArgument, "filling a cache during a decode step");
+    if (tokens > kv.capacity())
+        return makeError(ErrorCode::InvalidArgument, "filling past the cache's capacity");
+    // One block of rows, repeated: rotation at each position makes the keys differ anyway.
+    const int64_t blockRows = std::min<int64_t>(tokens, 1024);
+    const int64_t cols = int64_t(params.kvHeads) * params.headDim;
+    std::vector<float> host(size_t(2 * blockRows * cols));
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    for (float& value : host) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        value = float(int32_t(state >> 40) - (1 << 23)) / float(1 << 23); // uniform in [-1, 1)
+    }
+    auto rowsMemory =
+        pool_.allocate(host.size() * sizeof(float), DeviceUse::Workspace, "random keys and values");
+    HIP_TRY(rowsMemory);
+    HIP_CUDA_TRY(cudaMemcpyAsync(rowsMemory->data(), host.data(), host.size() * sizeof(float),
+                                 cudaMemcpyHostToDevice, queue_.stream()),
+                 "uploading random keys and values");
+    auto tables = ropeTables(params.rope, tokens);
+    HIP_TRY(tables);
+    const kernels::RopeTables rope = (*tables)->view();
+    const kernels::KvLayer layerKv = kv.layer(layer);
+    float* keys = rowsMemory->as<float>();
+    float* values = keys + blockRows * cols;
+    for (int64_t first = 0; first < tokens; first += blockRows) {
+        const int64_t n = std::min(blockRows, tokens - first);
+        HIP_TRY(inputs_.uploadPositions(first, n));
+        const int32_t* positions = inputs_.positions();
+        queue_.submit([=](cudaStream_t s) {
+            return cudaStatus(kernels::appendKv({keys, n, cols, cols}, {values, n, cols, cols},
+                                                positions, rope, layerKv, s),
+                              "the KV append kernel");
+        });
+    }
+    HIP_TRY(queue_.takeError());
+    HIP_CUDA_TRY(cudaStreamSynchronize(queue_.stream()), "filling the cache");
+    if (layer == kv.layers() - 1) kv.setTokens(tokens);
     return Status::ok();
 }
 
@@ -487,7 +530,7 @@ void CudaAttention::addExactMass(CudaKvCache& kv, int32_t layer, const kernels::
     m.rope = rope;
     m.heads = params.heads;
     m.scale = params.scale;
-    m.farDistance = attention::exactMassFarDistance(params, layer, end);
+    m.farDistance = attention::exactMassFarDistance(params, layer, end, q.rows == 1);
     m.mass = kv.mass();
     if (!queue_.recording()) {
         float* target = kv.mass();

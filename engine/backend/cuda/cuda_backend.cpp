@@ -1,6 +1,7 @@
 #include "backend/cuda/cuda_backend.h"
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/dense_crossover.h"
 #include "backend/cuda/step_words.h"
 #include "kernels/embedding.h"
 #include "kernels/flash_decode.h"
@@ -82,6 +83,24 @@ Result<std::unique_ptr<KvCache>> CudaBackend::createKvCache(const KvCacheShape& 
     HIP_TRY(cache);
     attention_.cacheCreated(**cache);
     return std::unique_ptr<KvCache>(std::move(*cache));
+}
+
+Result<DenseCrossover> CudaBackend::prepareAttention(const AttentionParams& params,
+                                                     const AttentionConfig& config,
+                                                     int64_t contextTokens, int32_t batchRows) {
+    if (config.mode != AttentionConfig::Mode::Hip || config.denseBelowTokens)
+        return config.fixedCrossover();
+    for (const TimedCrossover& t : crossovers_)
+        if (t.heads == params.heads && t.kvHeads == params.kvHeads && t.headDim == params.headDim &&
+            t.rope == params.rope && t.config == config && t.contextTokens == contextTokens &&
+            t.batchRows == batchRows)
+            return t.crossover;
+    HIP_CUDA_TRY(cudaSetDevice(device_.index), "cudaSetDevice");
+    auto crossover = measureDenseCrossover(*this, params, config, contextTokens, batchRows);
+    HIP_TRY(crossover);
+    crossovers_.push_back({params.heads, params.kvHeads, params.headDim, params.rope, config,
+                           contextTokens, batchRows, *crossover});
+    return *crossover;
 }
 
 BackendMemory CudaBackend::memory() const {

@@ -60,6 +60,16 @@ public:
                              const AttentionConfig& config) const override {
         return attention_.supports(params, config);
     }
+    // HiP configurations that leave the crossover open are timed (dense_crossover.h), once per
+    // shape, configuration, context and batch.
+    Result<DenseCrossover> prepareAttention(const AttentionParams& params,
+                                            const AttentionConfig& config, int64_t contextTokens,
+                                            int32_t batchRows) override;
+    // CudaAttention::fillRandom: a long context to time attention over.
+    Status fillKvRandom(KvCache& cache, int32_t layer, int64_t tokens,
+                        const AttentionParams& params) {
+        return attention_.fillRandom(static_cast<CudaKvCache&>(cache), layer, tokens, params);
+    }
 
     const CudaDeviceInfo& device() const { return device_; }
     cudaStream_t stream() const { return queue_.stream(); }
@@ -93,6 +103,17 @@ private:
     CudaAttention attention_;
     CudaSampler sampler_;
     PinnedBuffer hostCopy_; // staging for copyToHost
+
+    // Crossovers timed so far.
+    struct TimedCrossover {
+        int32_t heads, kvHeads, headDim;
+        RopeParams rope;
+        AttentionConfig config;
+        int64_t contextTokens;
+        int32_t batchRows;
+        DenseCrossover crossover;
+    };
+    std::vector<TimedCrossover> crossovers_;
 
     // An addInPlace waiting to be fused into the RMSNorm that usually follows it.
     bool pendingAdd_ = false;

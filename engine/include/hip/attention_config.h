@@ -23,6 +23,16 @@ struct PruningStage {
     friend bool operator==(const PruningStage&, const PruningStage&) = default;
 };
 
+// The context lengths from which HiP's layers run sparse instead of dense: for a prefill pass (of
+// the engine's batch of query rows) and for a decode step.
+struct DenseCrossover {
+    int64_t prefillTokens = 0;
+    int64_t decodeTokens = 0;
+    bool measured = false; // timed on this device for this shape (else the configuration's value)
+    int64_t tokens(bool decode) const { return decode ? decodeTokens : prefillTokens; }
+    friend bool operator==(const DenseCrossover&, const DenseCrossover&) = default;
+};
+
 struct AttentionConfig {
     enum class Mode {
         Dense,   // exact attention over every key
@@ -37,8 +47,11 @@ struct AttentionConfig {
     int32_t sinkTokens = 256;    // always attended: the first tokens
     int32_t windowTokens = 1024; // always attended: the most recent tokens
     int32_t queryBlock = 64;     // queries sharing one mask in prefill
-    // Context length below which every layer stays dense (short texts never get slower).
-    int64_t denseBelowTokens = 4096;
+    // Context length below which every layer stays dense (short texts never get slower). Unset:
+    // where the backend measured dense to be faster (the CUDA backend times both for the model's
+    // shape), else kDefaultDenseBelowTokens.
+    std::optional<int64_t> denseBelowTokens;
+    static constexpr int64_t kDefaultDenseBelowTokens = 4096;
 
     // Multi-stage pruning (Mode::Hip). The last stage's keepTokens is the final budget and its
     // chunk size the key block of the sparse attention.
@@ -62,8 +75,11 @@ struct AttentionConfig {
     friend bool operator==(const AttentionConfig&, const AttentionConfig&) = default;
     // Keys the final mask of `layer` keeps (not counting sinks and window).
     int64_t finalTokens(int32_t layer) const;
-    // Whether `layer` runs dense at a context of `contextTokens`.
-    bool denseAt(int32_t layer, int64_t contextTokens) const;
+    // The crossover this configuration fixes, or the default where it leaves it to a measurement.
+    DenseCrossover fixedCrossover() const;
+    // Whether `layer` runs dense at a context of `contextTokens`, HiP's layers running sparse
+    // from `crossoverTokens` (the phase's DenseCrossover value).
+    bool denseAt(int32_t layer, int64_t contextTokens, int64_t crossoverTokens) const;
 };
 
 } // namespace hip

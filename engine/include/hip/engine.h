@@ -79,6 +79,9 @@ public:
     // Switches attention for later work, also between the tokens of an answer (masks cached
     // under the old settings are recomputed).
     Status setAttention(const AttentionConfig& attention);
+    // From which context lengths HiP's layers run sparse: the configuration's value, or where
+    // dense and HiP were timed on this GPU for this model when the configuration leaves it open.
+    const DenseCrossover& denseCrossover() const;
     std::unique_ptr<Session> newSession();
     // Tokens `text` takes (no special tokens added): lets a caller see whether a text fits.
     int64_t countTokens(const std::string& text) const;

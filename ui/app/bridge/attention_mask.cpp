@@ -25,10 +25,15 @@ AttentionMask layerMask(const hip::AttentionTrace& trace, MaskRequest request) {
         return mask;
     }
     if (trace.tokens.empty()) {
-        mask.note = tr("No HiP selections were recorded for the last answer: every layer ran "
-                       "dense because the context is shorter than the preset's dense crossover "
-                       "(%1 tokens).")
-                        .arg(request.attention.denseBelowTokens);
+        mask.note =
+            (request.crossover.measured
+                 ? tr("No HiP selections were recorded for the last answer: every layer ran "
+                      "dense because the context is shorter than %1 tokens, where HiP "
+                      "becomes faster than dense attention on this GPU (measured at load).")
+                 : tr("No HiP selections were recorded for the last answer: every layer ran "
+                      "dense because the context is shorter than the preset's dense "
+                      "crossover (%1 tokens)."))
+                .arg(request.crossover.decodeTokens);
         return mask;
     }
 

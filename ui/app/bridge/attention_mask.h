@@ -13,6 +13,7 @@ struct MaskRequest {
     int layer = 0;
     int64_t contextTokens = 0; // key positions in the cache when the answer ended
     hip::AttentionConfig attention;
+    hip::DenseCrossover crossover; // the engine's, for the configuration above
     int64_t documentBegin = 0;
     int64_t documentEnd = 0;
     std::vector<int64_t> pageStarts; // as doc::pageStartPositions gives them

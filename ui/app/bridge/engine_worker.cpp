@@ -263,6 +263,7 @@ void EngineWorker::attentionMask(int layer) {
         request.layer = layer;
         request.contextTokens = session_->cachedTokens();
         request.attention = engine_->attention();
+        request.crossover = engine_->denseCrossover();
         if (tokens_) {
             request.documentBegin = tokens_->firstPosition();
             request.documentEnd = tokens_->endPosition();
