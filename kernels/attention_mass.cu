@@ -53,7 +53,101 @@ template <class T, int D> __global__ void __launch_bounds__(kThreads) massKernel
     }
 }
 
+constexpr int kExactThreads = 256;
+
+// The largest value over the block; every thread gets it.
+__device__ __forceinline__ float blockMax(float v) {
+    __shared__ float partial[kExactThreads / 32];
+    v = warpMax(v);
+    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    float largest = partial[0];
+#pragma unroll
+    for (int w = 1; w < kExactThreads / 32; ++w)
+        largest = fmaxf(largest, partial[w]);
+    __syncthreads();
+    return largest;
+}
+
+// The dot product of a key row (D 16-bit values) with the query whose value `dim` is
+// queryValue(dim).
+template <class T, int D, class QueryValue>
+__device__ __forceinline__ float keyDot(const uint4* key, const QueryValue& queryValue) {
+    float dot = 0.0f;
+#pragma unroll 2
+    for (int c = 0; c < D / 8; ++c) {
+        float values[8];
+        unpack8<T>(key[c], values);
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+            dot = fmaf(queryValue(8 * c + e), values[e], dot);
+    }
+    return dot;
+}
+
+// One block per (query row, head) scores the row against every key it sees twice: first for the
+// log-sum-exp (each thread a running maximum and sum over its keys, then the block's), then to
+// add each key's probability. Blocks of other rows and heads add to the same keys, so the adds
+// are atomic. Keys are read once per pass and head: the trace covers a question's few dozen rows.
+// Keys sit rotated at their own positions, so a far key is scored at the far distance with the
+// query rotated at the key's position plus that distance.
+template <class T, int D>
+__global__ void __launch_bounds__(kExactThreads) exactMassKernel(ExactAttentionMass a) {
+    static_assert(D % 8 == 0);
+    __shared__ float query[D], unrotated[D]; // scaled to log2 units
+    const int row = int(blockIdx.x), head = int(blockIdx.y);
+    const int64_t position = a.positions[row];
+    const float* q = a.q + row * a.qStride + int64_t(head) * D;
+    for (int i = int(threadIdx.x); i < D; i += kExactThreads) {
+        query[i] = rotatedQueryValue(q, i, position, a.rope) * a.scale * kLog2e;
+        unrotated[i] = q[i] * a.scale * kLog2e;
+    }
+    __syncthreads();
+    const int kvHead = head / (a.heads / a.kv.kvHeads);
+    const auto score = [&](int64_t key) { // in log2 units
+        const uint4* k = reinterpret_cast<const uint4*>(keyRow<const T>(a.kv, kvHead, key));
+        if (a.farDistance > 0 && position - key > a.farDistance)
+            return keyDot<T, D>(k, [&](int dim) {
+                return rotatedQueryValue(unrotated, dim, key + a.farDistance, a.rope);
+            });
+        return keyDot<T, D>(k, [&](int dim) { return query[dim]; });
+    };
+
+    float largest = -INFINITY, sum = 0.0f;
+    for (int64_t key = threadIdx.x; key <= position; key += kExactThreads) {
+        const float s = score(key);
+        if (s > largest) {
+            sum = sum * exp2f(largest - s) + 1.0f;
+            largest = s;
+        } else {
+            sum += exp2f(s - largest);
+        }
+    }
+    const float blockLargest = blockMax(largest);
+    const float total = blockSum<kExactThreads>(sum * exp2f(largest - blockLargest));
+    const float logSumExp = blockLargest + log2f(total);
+    const float share = 1.0f / float(a.heads);
+    for (int64_t key = threadIdx.x; key <= position; key += kExactThreads)
+        atomicAdd(a.mass + key, exp2f(score(key) - logSumExp) * share);
+}
+
 } // namespace
+
+cudaError_t addExactAttentionMass(const ExactAttentionMass& a, cudaStream_t stream) {
+    if (a.rows <= 0 || a.heads <= 0 || a.heads % a.kv.kvHeads != 0 ||
+        !attentionSupportsHeadDim(a.kv.headDim))
+        return cudaErrorInvalidValue;
+    cudaError_t result = cudaErrorInvalidValue;
+    HIP_DISPATCH_HALF16(a.kv.type, {
+        HIP_DISPATCH_HEAD_DIM(a.kv.headDim, {
+            exactMassKernel<Elem, kHeadDim>
+                <<<dim3(unsigned(a.rows), unsigned(a.heads)), kExactThreads, 0, stream>>>(a);
+            result = cudaGetLastError();
+        });
+    });
+    return result;
+}
 
 cudaError_t addAttentionMass(const AttentionMass& a, cudaStream_t stream) {
     const int32_t d = a.kv.headDim;

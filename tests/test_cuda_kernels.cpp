@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using hip::backend::Act;
 using hip::backend::AttentionParams;
@@ -71,6 +72,8 @@ private slots:
     void attentionMatchesCpu();
     void attentionMassMatchesCpu_data();
     void attentionMassMatchesCpu();
+    void exactMassMatchesCpu_data();
+    void exactMassMatchesCpu();
     void decodeGraphMatchesEager();
     void argmaxMatchesMaxElement();
     void hipTreeIsRefused();
@@ -536,6 +539,64 @@ void TestCudaKernels::attentionMassMatchesCpu() {
     for (size_t j = 0; j < mass[0].size(); ++j)
         worst = std::max(worst, std::abs(mass[1][j] - mass[0][j]));
     QVERIFY2(worst < 1e-4f, qPrintable(QString("largest difference %1").arg(worst)));
+}
+
+void TestCudaKernels::exactMassMatchesCpu_data() {
+    QTest::addColumn<int>("headDim");
+    QTest::addColumn<bool>("pruned");
+    QTest::newRow("head dim 64, dense") << 64 << false;
+    QTest::newRow("head dim 128, dense") << 128 << false;
+    QTest::newRow("head dim 64, HiP") << 64 << true;
+}
+
+// The question's trace (KvCache::exactMass): after an untraced prompt, 24 query rows and then one
+// decoded row, in two layers, add their exact probabilities averaged over heads (each row 1 per
+// layer), as the CPU computes them: with HiP, keys beyond the 64-token window at the window's
+// distance.
+void TestCudaKernels::exactMassMatchesCpu() {
+    QFETCH(int, headDim);
+    QFETCH(bool, pruned);
+    const hip::AttentionConfig config = smallGpuHipConfig();
+    AttentionParams params = attentionParams(6, 2, headDim, headDim, false);
+    params.config = pruned ? &config : nullptr;
+    const int64_t prompt = 700, question = 24, capacity = 730;
+    const int64_t qCols = 6 * headDim, kvCols = 2 * headDim, end = prompt + question + 1;
+    const auto qp = randomValues(size_t(end * qCols), random_);
+    const auto kp = randomValues(size_t(end * kvCols), random_);
+    const auto vp = randomValues(size_t(end * kvCols), random_);
+    std::vector<float> mass[2];
+    for (int gpu = 0; gpu < 2; ++gpu) {
+        Side side(gpu ? cudaBackend() : hip::backend::createCpuBackend(4));
+        auto cache = side.backend().createKvCache(KvCacheShape{2, 2, headDim, capacity});
+        QVERIFY(cache.isOk());
+        // Rows [first, first + count) of q, k and v through both layers.
+        const auto attend = [&](int64_t first, int64_t count) {
+            const auto rows = [&](const std::vector<float>& all, int64_t cols) {
+                return side.act(std::vector<float>(all.begin() + first * cols,
+                                                   all.begin() + (first + count) * cols),
+                                count, cols);
+            };
+            for (int32_t layer = 0; layer < 2; ++layer)
+                if (!side.backend()
+                         .attention(**cache, layer, first, rows(qp, qCols), rows(kp, kvCols),
+                                    rows(vp, kvCols), params, side.empty(count, qCols))
+                         .isOk())
+                    return false;
+            return true;
+        };
+        QVERIFY(attend(0, prompt));
+        (*cache)->exactMass = &mass[gpu];
+        QVERIFY(attend(prompt, question));
+        QVERIFY(attend(prompt + question, 1));
+        QVERIFY(side.backend().takeError().isOk());
+    }
+    QCOMPARE(mass[1].size(), size_t(end));
+    QCOMPARE(mass[0].size(), size_t(end));
+    const double total = std::accumulate(mass[1].begin(), mass[1].end(), 0.0);
+    QVERIFY2(std::abs(total - 2.0 * double(question + 1)) < 1e-3,
+             qPrintable(QString("mass sums to %1").arg(total)));
+    const double error = relativeError(mass[1], mass[0]);
+    QVERIFY2(error < 1e-3, qPrintable(QString("relative error %1").arg(error)));
 }
 
 // A miniature forward pass of one token at a time: on the CUDA backend every step after the

@@ -246,13 +246,7 @@ void TestCudaModel::memoryReportComesFromTheDevice() {
 // model: prefill, then decode steps through the refresh schedule, against the CPU reference.
 void TestCudaModel::hipMatchesCpuOnTinyModel() {
     const std::filesystem::path path = hiptest::dataDir() / "tiny_llama_kquant.gguf";
-    hip::AttentionConfig config = *hip::AttentionConfig::preset("hip-3k");
-    config.sinkTokens = 16;
-    config.windowTokens = 64;
-    config.stages = {{32, 256, 4, 8}, {8, 64, 2, 4}, {2, 16, 1, 2}};
-    config.firstLayers = 1;
-    config.firstLayersFinalTokens = 32;
-    config.denseBelowTokens = 128;
+    const hip::AttentionConfig config = smallGpuHipConfig();
     std::mt19937 random(7);
     std::vector<int32_t> tokens(1100);
     for (int32_t& t : tokens)

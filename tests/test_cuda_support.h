@@ -182,6 +182,20 @@ inline int32_t deviceMultiprocessors() {
     return multiprocessors;
 }
 
+// HiP small enough that a context of a few hundred tokens is pruned in every stage, in a shape
+// the GPU runs: 16 sinks, a 64-token window, stages 32/8/2 keeping 256/64/16 keys (32 in the
+// first layer), dense below 128 tokens.
+inline hip::AttentionConfig smallGpuHipConfig() {
+    hip::AttentionConfig config = *hip::AttentionConfig::preset("hip-3k");
+    config.sinkTokens = 16;
+    config.windowTokens = 64;
+    config.stages = {{32, 256, 4, 8}, {8, 64, 2, 4}, {2, 16, 1, 2}};
+    config.firstLayers = 1;
+    config.firstLayersFinalTokens = 32;
+    config.denseBelowTokens = 128;
+    return config;
+}
+
 // Attention of `heads` query heads over `kvHeads` KV heads scaled by 1/sqrt(headDim), keys and
 // queries rotated in their first `ropeDims` dimensions (the default base, 10000).
 inline hip::backend::AttentionParams attentionParams(int32_t heads, int32_t kvHeads,

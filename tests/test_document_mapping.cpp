@@ -99,6 +99,7 @@ private slots:
     void quotesAreShortenedAtWords();
     void traceWeightsPreferMass();
     void sourceWeightsLeaveOutTheBackground();
+    void sourceWeightsFollowTheQuestion();
     void ingestProgressEstimatesTimeLeft();
 };
 
@@ -249,13 +250,22 @@ void TestDocumentMapping::traceWeightsPreferMass() {
     QCOMPARE(hip::doc::attentionWeights(trace), trace.mass);
 }
 
-void TestDocumentMapping::sourceWeightsLeaveOutTheBackground() {
-    const DocumentText document = makeDocument();
+// The test document with the positions of three of its words: one a question or answer looks
+// for (page 1), a word every exchange looks at, and the last word (page 2, recent to every
+// exchange).
+struct WeighedDocument {
+    DocumentText document = makeDocument();
     hip::doc::DocumentTokens tokens = tokenize(document);
-    const size_t first = size_t(tokens.firstPosition());
-    const size_t herons = size_t(positionOf(document, tokens, "Herons"));
-    const size_t the = size_t(positionOf(document, tokens, "the"));
-    const size_t spawn = size_t(positionOf(document, tokens, "spawn."));
+    size_t first = size_t(tokens.firstPosition());
+    size_t herons = size_t(positionOf(document, tokens, "Herons"));
+    size_t the = size_t(positionOf(document, tokens, "the"));
+    size_t spawn = size_t(positionOf(document, tokens, "spawn."));
+};
+
+void TestDocumentMapping::sourceWeightsLeaveOutTheBackground() {
+    WeighedDocument d;
+    const auto& [document, _, first, herons, the, spawn] = d;
+    hip::doc::DocumentTokens& tokens = d.tokens;
     hip::AttentionTrace trace;
     trace.mass.assign(size_t(tokens.endPosition() + 5), 0.0f);
     trace.mass[0] = 10;     // the sink, outside the document
@@ -275,23 +285,72 @@ void TestDocumentMapping::sourceWeightsLeaveOutTheBackground() {
     // Without a background the weights are the attention as it is: the recent page leads.
     QCOMPARE(hip::doc::sourceWeights(trace, tokens), trace.mass);
 
+    // The answer against its background: what every answer looks at drops out.
     std::vector<float> background(size_t(tokens.count()), 0.0f);
     background[the - first] = 0.5f;
     background[spawn - first] = 0.3f;
     background[herons - first] = 0.05f;
-    tokens.setBackground(background);
+    tokens.setBackground({background, {}});
     const std::vector<float> weights = hip::doc::sourceWeights(trace, tokens);
+    QCOMPARE(hip::doc::answerSourceWeights(trace, tokens), weights);
     QCOMPARE(int64_t(weights.size()), tokens.endPosition());
     QCOMPARE(weights[0], 0.0f);
     QCOMPARE(weights[the], 0.0f);
     QCOMPARE(weights[spawn], 0.0f);
-    QVERIFY(std::abs(weights[herons] - (0.25f - hip::doc::kBackgroundFactor * 0.05f)) < 1e-6f);
+    QVERIFY(std::abs(weights[herons] - (0.25f - hip::doc::kAnswerBackgroundFactor * 0.05f)) <
+            1e-6f);
     const auto cited = hip::doc::citedPages(trace, document, tokens, 3);
     QCOMPARE(cited.size(), size_t(1));
     QCOMPARE(cited[0].page, 1);
     QCOMPARE(cited[0].passages[0].quote, QStringLiteral("Herons wait in the shallows."));
     // The same trace ranked by its mass alone puts the last page first.
     QCOMPARE(hip::doc::citedPages(trace.mass, document, tokens, 3)[0].page, 2);
+}
+
+// With the question's attention traced and its background measured, the question ranks the
+// sources: here it looked up "spawn." (the answer looked elsewhere), beyond its background share.
+void TestDocumentMapping::sourceWeightsFollowTheQuestion() {
+    WeighedDocument d;
+    const auto& [document, _, first, herons, the, spawn] = d;
+    hip::doc::DocumentTokens& tokens = d.tokens;
+    hip::AttentionTrace trace;
+    trace.mass.assign(size_t(tokens.endPosition()), 0.0f);
+    trace.mass[herons] = 1;
+    trace.questionMass.assign(size_t(tokens.endPosition()), 0.0f);
+    trace.questionMass[0] = 20;    // the sink, outside the document
+    trace.questionMass[the] = 2;   // what every question looks at
+    trace.questionMass[spawn] = 2; // what this question looked for
+    std::vector<float> answerBackground(size_t(tokens.count()), 0.0f);
+    answerBackground[the - first] = 1.0f;
+    std::vector<float> questionBackground(size_t(tokens.count()), 0.0f);
+    questionBackground[the - first] = 0.4f;
+    questionBackground[spawn - first] = 0.01f;
+
+    // A question background of the wrong length (not measured for this document) leaves the
+    // answer's ranking.
+    tokens.setBackground({answerBackground, {0.5f}});
+    QCOMPARE(hip::doc::sourceWeights(trace, tokens), hip::doc::answerSourceWeights(trace, tokens));
+
+    tokens.setBackground({answerBackground, questionBackground});
+    // A question that looked nowhere beyond its background (here only at "the") leaves the
+    // answer's ranking too.
+    hip::AttentionTrace unfocused = trace;
+    unfocused.questionMass[spawn] = 0;
+    QCOMPARE(hip::doc::sourceWeights(unfocused, tokens),
+             hip::doc::answerSourceWeights(unfocused, tokens));
+
+    const std::vector<float> weights = hip::doc::sourceWeights(trace, tokens);
+    QCOMPARE(int64_t(weights.size()), tokens.endPosition());
+    QCOMPARE(weights[0], 0.0f);
+    QCOMPARE(weights[the], 0.0f);
+    QCOMPARE(weights[herons], 0.0f);
+    QVERIFY(std::abs(weights[spawn] - (0.5f - hip::doc::kQuestionBackgroundFactor * 0.01f)) <
+            1e-6f);
+    QCOMPARE(hip::doc::citedPages(trace, document, tokens, 3)[0].page, 2);
+    QCOMPARE(
+        hip::doc::citedPages(hip::doc::answerSourceWeights(trace, tokens), document, tokens, 3)[0]
+            .page,
+        1);
 }
 
 void TestDocumentMapping::ingestProgressEstimatesTimeLeft() {

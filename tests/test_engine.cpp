@@ -422,10 +422,12 @@ void TestEngine::refusesDocumentLongerThanContext() {
     QCOMPARE(session->cachedTokens(), int64_t(0));
 }
 
-// Regenerate: drop the last exchange with setHistory and ask again; the cached prompt is reused
-// and greedy decoding gives the same answer as the first time.
+// Regenerate: drop the last exchange with setHistory and ask again; the cached prompt is reused up
+// to the question, whose tokens run again so that their attention is traced, and greedy decoding
+// gives the same answer as the first time.
 void TestEngine::regeneratesFromRestoredHistory() {
     auto session = engine_->newSession();
+    session->setSystemPrompt("You are a geography teacher. You answer in one short sentence.");
     auto first = session->ask("What is the capital of France?", greedy(16), {});
     QVERIFY(first.isOk());
     std::vector<hip::ChatTurn> turns = session->history();
@@ -435,7 +437,10 @@ void TestEngine::regeneratesFromRestoredHistory() {
     auto again = session->ask("What is the capital of France?", greedy(16), {});
     QVERIFY(again.isOk());
     QCOMPARE(again->text, first->text);
-    QVERIFY(again->stats.reusedTokens >= first->stats.promptTokens - 1);
+    QCOMPARE(again->stats.reusedTokens + again->stats.promptTokens, first->stats.promptTokens);
+    QVERIFY(again->stats.reusedTokens > 16); // the system turn
+    QVERIFY(again->stats.promptTokens >= 8); // the question's words run again
+    QCOMPARE(session->trace().questionMass.size(), size_t(first->stats.promptTokens));
     QCOMPARE(session->history().size(), size_t(2));
 }
 

@@ -12,6 +12,7 @@
 #include "attention/hip_attention.h"
 #include "attention/hip_mask.h"
 #include "attention/rope.h"
+#include "backend/cpu/cpu_backend.h"
 #include "common/thread_pool.h"
 #include "kv/paged_kv_store.h"
 
@@ -24,6 +25,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -346,6 +348,45 @@ ChunkList randomSelection(std::mt19937& rng, const AttentionConfig& config, int6
     return attn::mergeRanges(std::move(ranges), end);
 }
 
+// --- Naive exact mass ----------------------------------------------------------------------------
+
+// Per key, the attention probability the query rows give it (row r at position start + r sees
+// keys [0, start + r]), summed over rows and averaged over heads, the slow way in double: a plain
+// softmax per row and head over scores at each key's distance, or at `farDistance` for keys
+// farther than that (when positive). `keys` holds each position's unrotated keys (kvHeads x
+// headDim), `q` each row's unrotated queries (heads x headDim).
+std::vector<double> naiveExactMass(const std::vector<float>& keys, const std::vector<float>& q,
+                                   int64_t rows, int64_t start,
+                                   const backend::AttentionParams& params, const attn::Rope& rope,
+                                   int64_t farDistance) {
+    const int32_t d = params.headDim;
+    const int32_t group = params.heads / params.kvHeads;
+    std::vector<double> mass(size_t(start + rows), 0.0);
+    std::vector<float> query(static_cast<size_t>(d)), key(static_cast<size_t>(d));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int32_t head = 0; head < params.heads; ++head) {
+            std::vector<double> scores;
+            for (int64_t j = 0; j <= start + r; ++j) {
+                const bool far = farDistance > 0 && start + r - j > farDistance;
+                std::copy_n(q.begin() + (r * params.heads + head) * d, d, query.begin());
+                rope.rotate(query.data(), far ? farDistance : start + r);
+                std::copy_n(keys.begin() + (j * params.kvHeads + head / group) * d, d, key.begin());
+                rope.rotate(key.data(), far ? 0 : j);
+                double dot = 0.0;
+                for (int32_t i = 0; i < d; ++i)
+                    dot += double(query[size_t(i)]) * key[size_t(i)];
+                scores.push_back(dot * params.scale);
+            }
+            const double best = *std::max_element(scores.begin(), scores.end());
+            double total = 0.0;
+            for (double& s : scores)
+                total += (s = std::exp(s - best));
+            for (size_t j = 0; j < scores.size(); ++j)
+                mass[j] += scores[j] / total / params.heads;
+        }
+    return mass;
+}
+
 // --- The real model ---------------------------------------------------------------------------
 
 // hip-3k scaled down so pruning is active at ~1.5K tokens: 16 sinks, a 128-token window, stages
@@ -389,6 +430,8 @@ private slots:
     void hipMatchesDenseWhenBudgetCoversEveryKey();
     void decodeMassMatchesDenseWhenBudgetCoversEveryKey();
     void decodeMassFallsOnlyOnAttendedKeys();
+    void exactMassOfQueryRowsIsTheirDenseSoftmax_data();
+    void exactMassOfQueryRowsIsTheirDenseSoftmax();
     // 2. Pruning finds planted high-score keys.
     void stagesSelectPlantedPeaks_data();
     void stagesSelectPlantedPeaks();
@@ -419,6 +462,7 @@ private slots:
     // End to end on the default model.
     void modelTraceRecordsSelectionsOfEveryFedBackToken();
     void denseModelLeavesNoSelections();
+    void modelTracesTheQuestionsTokens();
 
 private:
     bool loadModel(std::string& error);
@@ -510,8 +554,8 @@ void TestHipAttention::decodeMassMatchesDenseWhenBudgetCoversEveryKey() {
     attn::HipLayerState state;
     attn::hipAttention(f.store, layer, length - 1, q.act(), f.params, config, f.rope, out.act(),
                        pool_, state, hipMass.data());
-    attn::accumulateDenseMass(f.store, layer, length - 1, q.row(0), f.params, f.rope,
-                              denseMass.data());
+    attn::accumulateExactMass(f.store, layer, length - 1, q.act(), f.params, f.rope, 0,
+                              denseMass.data(), pool_);
     float worst = 0.0f;
     double total = 0.0;
     for (size_t p = 0; p < hipMass.size(); ++p) {
@@ -553,6 +597,77 @@ void TestHipAttention::decodeMassFallsOnlyOnAttendedKeys() {
         }
         QVERIFY2(std::abs(total - 1.0) < 1e-4, qPrintable(QString("mass sums to %1").arg(total)));
     }
+}
+
+void TestHipAttention::exactMassOfQueryRowsIsTheirDenseSoftmax_data() {
+    QTest::addColumn<bool>("pruned");
+    QTest::newRow("dense") << false;
+    QTest::newRow("HiP") << true;
+}
+
+// The question's trace: with KvCache::exactMass set, a prefill of query rows through the CPU
+// backend adds each row's exact (dense) probabilities, averaged over heads, to the mass, and the
+// output is the same as without the trace. Dense attention scores every key at its distance;
+// while HiP prunes (the output attends to a tenth of the keys, the trace sees them all) keys
+// beyond the window are scored at the window's distance, as HiP's pruning scores them.
+void TestHipAttention::exactMassOfQueryRowsIsTheirDenseSoftmax() {
+    QFETCH(bool, pruned);
+    const AttentionConfig config = prunedConfig(Mode::Hip);
+    backend::AttentionParams params;
+    params.heads = 6;
+    params.kvHeads = 2;
+    params.headDim = 32;
+    params.scale = 1.0f / std::sqrt(32.0f);
+    params.rope = ropeParams(32);
+    params.config = pruned ? &config : nullptr;
+    const int64_t context = 2000, rows = 12, end = context + rows;
+    const int64_t qCols = 6 * 32, kvCols = 2 * 32;
+    std::mt19937 rng(47);
+    std::normal_distribution<float> normal;
+    auto random = [&](int64_t count) {
+        std::vector<float> values(static_cast<size_t>(count));
+        for (float& v : values)
+            v = normal(rng);
+        return values;
+    };
+    const std::vector<float> q = random(end * qCols), k = random(end * kvCols),
+                             v = random(end * kvCols);
+    auto act = [](const std::vector<float>& values, int64_t first, int64_t count, int64_t cols) {
+        return backend::Act{const_cast<float*>(values.data()) + first * cols, count, cols, cols};
+    };
+    const std::unique_ptr<backend::Backend> cpu = backend::createCpuBackend(2);
+    std::vector<float> mass;
+    std::vector<float> outputs[2]; // the question rows' output with and without the trace
+    for (int traced = 0; traced < 2; ++traced) {
+        auto cache = cpu->createKvCache({1, 2, 32, end});
+        QVERIFY(cache.isOk());
+        std::vector<float> out(static_cast<size_t>(end * qCols));
+        requireOk(cpu->attention(**cache, 0, 0, act(q, 0, context, qCols),
+                                 act(k, 0, context, kvCols), act(v, 0, context, kvCols), params,
+                                 act(out, 0, context, qCols)));
+        if (traced) (*cache)->exactMass = &mass;
+        requireOk(cpu->attention(**cache, 0, context, act(q, context, rows, qCols),
+                                 act(k, context, rows, kvCols), act(v, context, rows, kvCols),
+                                 params, act(out, context, rows, qCols)));
+        outputs[traced].assign(out.begin() + context * qCols, out.end());
+    }
+    QVERIFY(outputs[0] == outputs[1]);
+
+    attn::Rope rope(params.rope);
+    rope.prepare(end);
+    const int64_t farDistance = pruned ? config.windowTokens : 0;
+    QCOMPARE(attn::exactMassFarDistance(params, 0, end, false), farDistance);
+    const std::vector<double> expected = naiveExactMass(k, {q.begin() + context * qCols, q.end()},
+                                                        rows, context, params, rope, farDistance);
+    QCOMPARE(mass.size(), expected.size());
+    double worst = 0.0, total = 0.0;
+    for (size_t j = 0; j < mass.size(); ++j) {
+        worst = std::max(worst, std::abs(double(mass[j]) - expected[j]));
+        total += mass[j];
+    }
+    QVERIFY2(std::abs(total - double(rows)) < 1e-4,
+             qPrintable(QString("mass sums to %1").arg(total)));
+    QVERIFY2(worst < 1e-6, qPrintable(QString("mass differs by %1").arg(worst)));
 }
 
 // --- 2 -------------------------------------------------------------------------------------------
@@ -1287,6 +1402,35 @@ void TestHipAttention::denseModelLeavesNoSelections() {
             QVERIFY2(ranges.empty(), describe(ranges).c_str());
     QVERIFY(std::all_of(trace.hitCounts.begin(), trace.hitCounts.end(),
                         [](uint32_t n) { return n == 0; }));
+}
+
+// The question's own tokens are traced while HiP prunes, and only they: each of them distributes
+// one unit per layer over the keys it sees, so the mass is a whole number of tokens, at least the
+// question's words and fewer than the prompt's tokens that ran (the user turn's opening is not
+// the question). The answer's mass is kept apart.
+void TestHipAttention::modelTracesTheQuestionsTokens() {
+    HIPTEST_REQUIRE_DEFAULT_MODEL();
+    std::string error;
+    QVERIFY2(loadModel(error), error.c_str());
+    requireOk(engine_->setAttention(smallHipForModel()));
+    auto session = engine_->newSession();
+    auto ingested = session->ingest({"Ledger", ledger()}, {});
+    QVERIFY2(ingested.isOk(), ingested.message().c_str());
+    auto answer =
+        session->ask("How many crates does the warehouse of entry 42 hold?", greedy(4), {});
+    QVERIFY2(answer.isOk(), answer.message().c_str());
+    QVERIFY(answer->stats.reusedTokens >= ingested->contextTokens);
+
+    const hip::AttentionTrace& trace = session->trace();
+    const int64_t promptEnd = answer->stats.reusedTokens + answer->stats.promptTokens;
+    QCOMPARE(int64_t(trace.questionMass.size()), promptEnd);
+    const double total = std::accumulate(trace.questionMass.begin(), trace.questionMass.end(), 0.0);
+    const double questionTokens = total / double(engine_->info().layers);
+    QVERIFY2(std::abs(questionTokens - std::round(questionTokens)) < 1e-3,
+             qPrintable(QString::number(questionTokens)));
+    QVERIFY2(questionTokens >= 12 && questionTokens < double(answer->stats.promptTokens),
+             qPrintable(QString("%1 of %2").arg(questionTokens).arg(answer->stats.promptTokens)));
+    QVERIFY(trace.mass.size() > size_t(promptEnd)); // the answer's tokens see the prompt too
 }
 
 QTEST_GUILESS_MAIN(TestHipAttention)

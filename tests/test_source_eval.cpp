@@ -191,11 +191,14 @@ void TestSourceEval::citedPagesPointAtThePlantedFacts() {
     auto tokens = hip::doc::ingestDocument(*session, *document);
     QVERIFY2(tokens, tokens.message().c_str());
 
-    // The background is measured at ingest: a share per document token, summing to 1, and the
-    // unrelated exchange is forgotten.
-    const std::vector<float>& background = tokens->background();
-    QCOMPARE(int64_t(background.size()), tokens->count());
-    QVERIFY(std::abs(std::accumulate(background.begin(), background.end(), 0.0) - 1.0) < 1e-3);
+    // The backgrounds are measured at ingest, the answer's and the question's: a share per
+    // document token, summing to 1, and the unrelated exchange is forgotten.
+    for (const std::vector<float>* background :
+         {&tokens->background().answer, &tokens->background().question}) {
+        QCOMPARE(int64_t(background->size()), tokens->count());
+        QVERIFY(std::abs(std::accumulate(background->begin(), background->end(), 0.0) - 1.0) <
+                1e-3);
+    }
     QVERIFY(session->history().empty());
     QCOMPARE(session->cachedTokens(), tokens->contextTokens());
 
@@ -206,9 +209,10 @@ void TestSourceEval::citedPagesPointAtThePlantedFacts() {
         auto answer = hip::sources::askPlantedFact(*session, *document, *tokens, book->facts[f],
                                                    (*located)[f], greedy);
         QVERIFY2(answer, answer.message().c_str());
-        qInfo("%s -> %s; cited first %d (by mass alone %d), planted on %d",
+        qInfo("%s -> %s; cited first %d (by the answer %d, by mass alone %d), planted on %d",
               qPrintable(book->facts[f].question), answer->text.c_str(),
               answer->cited.empty() ? -1 : answer->cited[0].page,
+              answer->citedByAnswer.empty() ? -1 : answer->citedByAnswer[0].page,
               answer->citedByMass.empty() ? -1 : answer->citedByMass[0].page, (*located)[f]);
         scores.add(answer->score);
         // A fresh conversation each time: the question and its answer only.

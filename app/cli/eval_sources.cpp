@@ -89,7 +89,7 @@ std::optional<BookRun> runBook(Arguments& args, const QString& filler, int pageC
     if (!tokens) return std::nullopt;
 
     BookRun run;
-    hip::sources::SourceScores scores, scoresByMass;
+    hip::sources::SourceScores scores, scoresByAnswer, scoresByMass;
     double askSeconds = 0;
     resetInterrupt();
     for (size_t f = 0; f < book->facts.size(); ++f) {
@@ -102,19 +102,24 @@ std::optional<BookRun> runBook(Arguments& args, const QString& filler, int pageC
             return std::nullopt;
         }
         scores.add(answer->score);
+        scoresByAnswer.add(answer->scoreByAnswer);
         scoresByMass.add(answer->scoreByMass);
         askSeconds += answer->stats.prefillSeconds + answer->stats.decodeSeconds;
         const std::string pageName = document->pageName(page).toStdString();
         const std::string cited = pageList(*document, answer->cited);
+        const std::string citedByAnswer = pageList(*document, answer->citedByAnswer);
         const std::string citedByMass = pageList(*document, answer->citedByMass);
-        std::fprintf(stderr, "%d pages, %s: %s -> %s (%s); cited %s (by mass alone %s)\n",
+        std::fprintf(stderr,
+                     "%d pages, %s: %s -> %s (%s); cited %s (by the answer's attention %s, by "
+                     "mass alone %s)\n",
                      pageCount, pageName.c_str(), fact.question.toStdString().c_str(),
                      cell(answer->text).c_str(), answer->score.correct ? "correct" : "wrong",
-                     cited.c_str(), citedByMass.c_str());
+                     cited.c_str(), citedByAnswer.c_str(), citedByMass.c_str());
         run.questions.push_back(
             {std::to_string(pageCount), pageName, fact.question.toStdString(),
              fact.answer.toStdString(), cell(answer->text), answer->score.correct ? "yes" : "no",
-             cited, rankCell(answer->score), citedByMass, rankCell(answer->scoreByMass)});
+             cited, rankCell(answer->score), citedByAnswer, rankCell(answer->scoreByAnswer),
+             citedByMass, rankCell(answer->scoreByMass)});
     }
     run.summary = {std::to_string(pageCount),
                    std::to_string(tokens->contextTokens()),
@@ -125,6 +130,8 @@ std::optional<BookRun> runBook(Arguments& args, const QString& filler, int pageC
                    percent(scores.correct, scores.facts),
                    percent(scores.pageAt1, scores.facts),
                    percent(scores.pageAt3, scores.facts),
+                   percent(scoresByAnswer.pageAt1, scores.facts),
+                   percent(scoresByAnswer.pageAt3, scores.facts),
                    percent(scoresByMass.pageAt1, scores.facts),
                    percent(scoresByMass.pageAt3, scores.facts),
                    fixed(tokens->seconds(), 0),
@@ -166,11 +173,12 @@ int evalSources(Arguments& args) {
 
     const auto start = Clock::now();
     Table summary{{"pages", "tokens", "attention", "context", "device", "facts", "answers correct",
-                   "page@1", "page@3", "page@1, mass alone", "page@3, mass alone", "reading s",
-                   "s per question"},
+                   "page@1", "page@3", "page@1, answer", "page@3, answer", "page@1, mass alone",
+                   "page@3, mass alone", "reading s", "s per question"},
                   {}};
     Table questions{{"pages", "fact's page", "question", "code word", "answer", "correct", "cited",
-                     "rank", "cited by mass alone", "rank by mass alone"},
+                     "rank", "cited by the answer", "rank by the answer", "cited by mass alone",
+                     "rank by mass alone"},
                     {}};
     for (int64_t pageCount : pageCounts) {
         const int factCount = int(std::min<int64_t>(facts, pageCount));
@@ -182,9 +190,10 @@ int evalSources(Arguments& args) {
     }
     std::printf("Cited pages: facts planted in books of filler prose (%s), each asked in a fresh "
                 "conversation after the book; greedy answers of at most %d tokens, %d pages "
-                "cited. page@1 and page@3 rank pages as the app does (attention beyond the "
-                "background an unrelated question gets); \"mass alone\" ranks them by the "
-                "attention mass as it is.\n\n",
+                "cited. page@1 and page@3 rank pages as the app does (the attention of the "
+                "question's tokens beyond what an unrelated question's get); \"answer\" ranks "
+                "them by the answer's attention beyond an unrelated answer's, \"mass alone\" by "
+                "the answer's attention mass as it is.\n\n",
                 args.value("text", "Newton's Opticks").c_str(), generate.maxTokens,
                 hip::sources::kCitedPages);
     printMarkdown(summary);

@@ -19,6 +19,9 @@ hip::Result<FactAnswer> askPlantedFact(hip::Session& session, const doc::Documen
     const bool correct = namesCodeWord(answer->text, fact.answer);
     result.cited = doc::citedPages(session.trace(), document, tokens, kCitedPages);
     result.score = {correct, citedRank(page, result.cited)};
+    result.citedByAnswer = doc::citedPages(doc::answerSourceWeights(session.trace(), tokens),
+                                           document, tokens, kCitedPages);
+    result.scoreByAnswer = {correct, citedRank(page, result.citedByAnswer)};
     result.citedByMass =
         doc::citedPages(doc::attentionWeights(session.trace()), document, tokens, kCitedPages);
     result.scoreByMass = {correct, citedRank(page, result.citedByMass)};

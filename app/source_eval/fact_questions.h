@@ -27,8 +27,11 @@ struct FactAnswer {
     // The cited pages (doc::citedPages), best first, at most kCitedPages, and their score.
     std::vector<doc::PageAttention> cited;
     FactScore score;
-    // The pages ranked by the attention mass alone (doc::attentionWeights, no background), the
-    // ranking before sourceWeights, for comparison.
+    // For comparison, the pages ranked as before the question's attention was traced: by the
+    // answer's attention beyond its background (doc::answerSourceWeights), and by the answer's
+    // attention mass alone (doc::attentionWeights).
+    std::vector<doc::PageAttention> citedByAnswer;
+    FactScore scoreByAnswer;
     std::vector<doc::PageAttention> citedByMass;
     FactScore scoreByMass;
 };

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -126,34 +127,165 @@ void denseAttention(const kv::PagedKvStore& store, int32_t layer, int64_t start,
     });
 }
 
-void accumulateDenseMass(const kv::PagedKvStore& store, int32_t layer, int64_t position,
-                         const float* q, const backend::AttentionParams& params, const Rope& rope,
-                         float* mass) {
-    const int32_t d = params.headDim;
-    const int32_t group = params.heads / params.kvHeads;
-    const int64_t keys = position + 1;
-    std::vector<float> rotatedQuery(static_cast<size_t>(d)), key(static_cast<size_t>(d));
-    std::vector<float> scores(static_cast<size_t>(keys));
-    for (int32_t head = 0; head < params.heads; ++head) {
-        std::memcpy(rotatedQuery.data(), q + head * d, sizeof(float) * size_t(d));
-        rope.rotate(rotatedQuery.data(), position);
-        const int32_t kvHead = head / group;
-        float maxScore = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < keys; ++j) {
-            std::memcpy(key.data(), store.keys(layer, j) + kvHead * d, sizeof(float) * size_t(d));
-            rope.rotate(key.data(), j);
-            scores[size_t(j)] = cblas_sdot(d, rotatedQuery.data(), 1, key.data(), 1) * params.scale;
-            maxScore = std::max(maxScore, scores[size_t(j)]);
-        }
-        double total = 0.0;
-        for (float& s : scores) {
-            s = std::exp(s - maxScore);
-            total += s;
-        }
-        const double weight = 1.0 / (total * params.heads);
-        for (int64_t j = 0; j < keys; ++j)
-            mass[j] += float(scores[size_t(j)] * weight);
+namespace {
+
+// The scores of the query rows of one KV head's group against one page of keys, for the exact
+// mass: rows ordered (head in the group, query row), kKeyTile columns, keys a row may not see
+// (after its position) at -infinity. Keys more than `farDistance` before a row (when it is
+// positive) are scored at that distance: the query rotated by it against the unrotated key.
+class GroupPageScores {
+public:
+    GroupPageScores(const kv::PagedKvStore& store, int32_t layer, int64_t start, backend::Act q,
+                    const backend::AttentionParams& params, const Rope& rope, int64_t farDistance)
+        : store_(store), layer_(layer), start_(start), rows_(q.rows), params_(params), rope_(rope),
+          farDistance_(farDistance),
+          queries_(rotatedQueries(q, [&](int64_t r) { return start + r; })) {
+        if (farDistance > 0) farQueries_ = rotatedQueries(q, [&](int64_t) { return farDistance; });
     }
+
+    int64_t groupRows() const { return rows_ * (params_.heads / params_.kvHeads); }
+
+    // Scores into `scratch` (resized as needed); returns them and the page's key count.
+    std::pair<const float*, int64_t> score(int32_t kvHead, int64_t page,
+                                           std::vector<float>& scratch) const {
+        const int32_t d = params_.headDim;
+        const int64_t keyStart = page * kKeyTile, last = start_ + rows_ - 1;
+        const int64_t keyCount = std::min(kKeyTile, last + 1 - keyStart);
+        const int64_t tile = groupRows() * kKeyTile;
+        scratch.resize(size_t(kKeyTile * d + 2 * tile));
+        float* keys = scratch.data();
+        float* scores = keys + kKeyTile * d;
+        float* farScores = scores + tile;
+        for (int64_t j = 0; j < keyCount; ++j)
+            std::memcpy(keys + j * d, store_.keys(layer_, keyStart + j) + kvHead * d,
+                        sizeof(float) * size_t(d));
+        const bool anyFar = farDistance_ > 0 && keyStart < last - farDistance_;
+        const bool anyNear = farDistance_ <= 0 || keyStart + keyCount > start_ - farDistance_;
+        if (anyFar) multiply(farQueries_, kvHead, keys, keyCount, farScores);
+        if (anyNear) {
+            for (int64_t j = 0; j < keyCount; ++j)
+                rope_.rotate(keys + j * d, keyStart + j);
+            multiply(queries_, kvHead, keys, keyCount, scores);
+        }
+        for (int64_t row = 0; row < groupRows(); ++row) {
+            const int64_t position = start_ + row % rows_;
+            float* s = scores + row * kKeyTile;
+            for (int64_t j = 0; j < keyCount; ++j) {
+                const int64_t distance = position - (keyStart + j);
+                if (distance < 0)
+                    s[j] = -std::numeric_limits<float>::infinity();
+                else if (anyFar && distance > farDistance_)
+                    s[j] = farScores[row * kKeyTile + j];
+            }
+        }
+        return {scores, keyCount};
+    }
+
+private:
+    // Every head of every row rotated at position(row) and scaled, [head][row][d].
+    template <class Position>
+    std::vector<float> rotatedQueries(backend::Act q, const Position& position) const {
+        const int32_t d = params_.headDim;
+        std::vector<float> rotated(size_t(int64_t(params_.heads) * rows_ * d));
+        for (int32_t head = 0; head < params_.heads; ++head)
+            for (int64_t r = 0; r < rows_; ++r) {
+                float* dst = rotated.data() + (head * rows_ + r) * d;
+                std::memcpy(dst, q.row(r) + head * d, sizeof(float) * size_t(d));
+                rope_.rotate(dst, position(r));
+                for (int32_t i = 0; i < d; ++i)
+                    dst[i] *= params_.scale;
+            }
+        return rotated;
+    }
+
+    // scores = the group's queries (groupRows x d) * keys^T (d x keyCount).
+    void multiply(const std::vector<float>& queries, int32_t kvHead, const float* keys,
+                  int64_t keyCount, float* scores) const {
+        const int32_t d = params_.headDim;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(groupRows()), int(keyCount), d,
+                    1.0f, queries.data() + kvHead * groupRows() * d, d, keys, d, 0.0f, scores,
+                    int(kKeyTile));
+    }
+
+    const kv::PagedKvStore& store_;
+    int32_t layer_;
+    int64_t start_;
+    int64_t rows_;
+    const backend::AttentionParams& params_;
+    const Rope& rope_;
+    int64_t farDistance_;
+    std::vector<float> queries_;    // at their positions
+    std::vector<float> farQueries_; // at farDistance (when positive)
+};
+
+} // namespace
+
+int64_t exactMassFarDistance(const backend::AttentionParams& params, int32_t layer, int64_t end,
+                             bool decode) {
+    return params.runsDense(layer, end, decode) ? 0 : params.config->windowTokens;
+}
+
+// Two passes over the key pages: the first finds each (head, row)'s log-sum-exp from per-page
+// maxima and sums, the second scores again and adds exp(score - logSumExp). Scoring twice keeps
+// memory at one page per thread at any context length; each page's mass is written by one task.
+void accumulateExactMass(const kv::PagedKvStore& store, int32_t layer, int64_t start,
+                         backend::Act q, const backend::AttentionParams& params, const Rope& rope,
+                         int64_t farDistance, float* mass, ThreadPool& pool) {
+    const int64_t rows = q.rows;
+    const int64_t headRows = int64_t(params.heads) * rows;
+    const int64_t pages = (start + rows + kKeyTile - 1) / kKeyTile;
+    const GroupPageScores scorer(store, layer, start, q, params, rope, farDistance);
+    const int64_t groupRows = scorer.groupRows();
+    std::vector<std::vector<float>> scratch(size_t(pool.threads()));
+
+    // Pass 1: per page and (head, row), the largest score and the sum of exp(score - largest).
+    std::vector<float> pageMax(size_t(pages * headRows)), pageSum(size_t(pages * headRows));
+    pool.parallelFor(pages * params.kvHeads, [&](int64_t task, int thread) {
+        const int32_t kvHead = int32_t(task % params.kvHeads);
+        const int64_t page = task / params.kvHeads;
+        const auto [scores, keyCount] = scorer.score(kvHead, page, scratch[size_t(thread)]);
+        for (int64_t row = 0; row < groupRows; ++row) {
+            const float* s = scores + row * kKeyTile;
+            const float largest = *std::max_element(s, s + keyCount);
+            double sum = 0.0;
+            if (largest > -std::numeric_limits<float>::infinity())
+                for (int64_t j = 0; j < keyCount; ++j)
+                    sum += std::exp(s[j] - largest);
+            const size_t at = size_t(page * headRows + kvHead * groupRows + row);
+            pageMax[at] = largest;
+            pageSum[at] = float(sum);
+        }
+    });
+    std::vector<float> logSumExp(static_cast<size_t>(headRows));
+    for (int64_t hr = 0; hr < headRows; ++hr) {
+        float largest = -std::numeric_limits<float>::infinity();
+        for (int64_t page = 0; page < pages; ++page)
+            largest = std::max(largest, pageMax[size_t(page * headRows + hr)]);
+        double sum = 0.0;
+        for (int64_t page = 0; page < pages; ++page) {
+            const size_t at = size_t(page * headRows + hr);
+            if (pageSum[at] > 0)
+                sum += double(pageSum[at]) * std::exp(double(pageMax[at] - largest));
+        }
+        logSumExp[size_t(hr)] = largest + float(std::log(sum));
+    }
+
+    // Pass 2: each page's keys get their probabilities, summed over rows, averaged over heads.
+    pool.parallelFor(pages, [&](int64_t page, int thread) {
+        float* target = mass + page * kKeyTile;
+        for (int32_t kvHead = 0; kvHead < params.kvHeads; ++kvHead) {
+            const auto [scores, keyCount] = scorer.score(kvHead, page, scratch[size_t(thread)]);
+            std::array<float, kKeyTile> total{};
+            for (int64_t row = 0; row < groupRows; ++row) {
+                const float* s = scores + row * kKeyTile;
+                const float shift = logSumExp[size_t(kvHead * groupRows + row)];
+                for (int64_t j = 0; j < keyCount; ++j)
+                    total[size_t(j)] += std::exp(s[j] - shift);
+            }
+            for (int64_t j = 0; j < keyCount; ++j)
+                target[j] += total[size_t(j)] / float(params.heads);
+        }
+    });
 }
 
 } // namespace hip::attention

@@ -115,6 +115,11 @@ public:
     // (*attentionMass)[key position]; the vector must cover every position. Sessions set it
     // while generating, for the attention trace.
     std::vector<float>* attentionMass = nullptr;
+    // When set, every attention call adds the exact probabilities of each of its query rows
+    // (the dense softmax over every key the row sees, whatever the attention computes), averaged
+    // over heads, to (*exactMass)[key position], growing the vector to cover them. Sessions set
+    // it while the question's tokens run, for the trace's question mass.
+    std::vector<float>* exactMass = nullptr;
 };
 
 // Where a backend keeps its memory, for the engine's memory report.

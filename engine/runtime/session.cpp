@@ -113,11 +113,12 @@ struct SessionState {
         return token;
     }
 
-    // Keeps the longest cached prefix of `tokens` (at least one token is always left to run, so
-    // there are logits to sample from) and returns the tokens still to run.
-    std::vector<int32_t> reusePrefix(const std::vector<int32_t>& tokens) {
+    // Keeps the longest cached prefix of `tokens` before `keepBefore` (at least one token is
+    // always left to run, so there are logits to sample from) and returns the tokens still to
+    // run.
+    std::vector<int32_t> reusePrefix(const std::vector<int32_t>& tokens, size_t keepBefore) {
         size_t common = 0;
-        const size_t limit = std::min(tokens.size() - 1, cachedTokens.size());
+        const size_t limit = std::min({tokens.size() - 1, cachedTokens.size(), keepBefore});
         while (common < limit && tokens[common] == cachedTokens[common])
             ++common;
         cachedTokens.resize(common);
@@ -139,20 +140,37 @@ struct SessionState {
         trace.tokens.push_back({position, std::move(layers)});
     }
 
-    Result<Answer> generate(const std::vector<int32_t>& prompt, const GenerateOptions& options,
-                            const TokenSink& sink, const CancelToken& cancel) {
+    // Runs the prompt's tokens still to run and samples the first answer token. The last
+    // `questionTokens` of them run with the exact attention trace on (trace.questionMass).
+    Result<int32_t> runPrompt(const std::vector<int32_t>& todo, size_t questionTokens,
+                              runtime::Sampler& sampler, const CancelToken& cancel) {
+        if (questionTokens == 0) return runAndSample(todo, sampler, cancel);
+        const auto question = todo.end() - ptrdiff_t(questionTokens);
+        if (question != todo.begin()) HIP_TRY(run({todo.begin(), question}, false, cancel, {}));
+        cache->exactMass = &trace.questionMass;
+        auto sampled = runAndSample({question, todo.end()}, sampler, cancel);
+        cache->exactMass = nullptr;
+        return sampled;
+    }
+
+    // Answers `prompt`, whose tokens from `questionBegin` on are the question (prompt.size():
+    // none).
+    Result<Answer> generate(const std::vector<int32_t>& prompt, size_t questionBegin,
+                            const GenerateOptions& options, const TokenSink& sink,
+                            const CancelToken& cancel) {
         trace = {};
         using Clock = std::chrono::steady_clock;
         if (prompt.empty()) return makeError(ErrorCode::InvalidArgument, "the prompt is empty");
         Answer answer;
-        const std::vector<int32_t> todo = reusePrefix(prompt);
+        // The question's tokens always run, so that their attention is traced.
+        const std::vector<int32_t> todo = reusePrefix(prompt, questionBegin);
         answer.stats.reusedTokens = int64_t(prompt.size() - todo.size());
         answer.stats.promptTokens = int64_t(todo.size());
 
         const tok::Tokenizer& tokenizer = *engine.tokenizer;
         runtime::Sampler sampler(options.sampler);
         const auto prefillStart = Clock::now();
-        auto sampled = runAndSample(todo, sampler, cancel);
+        auto sampled = runPrompt(todo, prompt.size() - questionBegin, sampler, cancel);
         if (!sampled) {
             if (sampled.status().code() == ErrorCode::Cancelled) {
                 answer.stopReason = StopReason::Cancelled;
@@ -313,8 +331,18 @@ Result<Answer> Session::ask(const std::string& question, const GenerateOptions& 
     const std::string prompt = chat.render(messages, true);
     const tok::Encoding encoding =
         state_->engine.tokenizer->encode(prompt, {.addSpecial = true, .parseSpecial = true});
+    // The question's tokens: from the first that holds part of its text to the end of the
+    // prompt (the template's end of turn and the answer's header look up the answer too).
+    size_t questionBegin = encoding.ids.size();
+    const size_t questionOffset = question.empty() ? std::string::npos : prompt.rfind(question);
+    if (questionOffset != std::string::npos)
+        for (size_t i = 0; i < encoding.spans.size(); ++i)
+            if (encoding.spans[i].end > questionOffset) {
+                questionBegin = i;
+                break;
+            }
 
-    auto answer = state_->generate(encoding.ids, options, sink, cancel);
+    auto answer = state_->generate(encoding.ids, questionBegin, options, sink, cancel);
     HIP_TRY(answer);
     if (answer->stopReason != StopReason::Cancelled) {
         state_->history.push_back({"user", question});
@@ -326,7 +354,7 @@ Result<Answer> Session::ask(const std::string& question, const GenerateOptions& 
 Result<Answer> Session::complete(const std::string& prompt, const GenerateOptions& options,
                                  const TokenSink& sink, const CancelToken& cancel) {
     const tok::Encoding encoding = state_->engine.tokenizer->encode(prompt, {});
-    return state_->generate(encoding.ids, options, sink, cancel);
+    return state_->generate(encoding.ids, encoding.ids.size(), options, sink, cancel);
 }
 
 Result<std::vector<float>> Session::evaluate(const std::vector<int32_t>& tokens, bool allLogits,

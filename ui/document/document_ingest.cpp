@@ -20,9 +20,9 @@ constexpr int32_t kBackgroundAnswerTokens = 16;
 
 // Asks the unrelated question after the document and forgets the exchange, so the session holds
 // the document alone, as after Session::ingest.
-hip::Result<std::vector<float>> backgroundAttention(hip::Session& session,
-                                                    const DocumentTokens& tokens,
-                                                    const hip::CancelToken& cancel) {
+hip::Result<DocumentTokens::Background> backgroundAttention(hip::Session& session,
+                                                            const DocumentTokens& tokens,
+                                                            const hip::CancelToken& cancel) {
     hip::GenerateOptions options; // greedy
     options.maxTokens = kBackgroundAnswerTokens;
     auto answer = session.ask(kUnrelatedQuestion, options, {}, cancel);
@@ -30,7 +30,8 @@ hip::Result<std::vector<float>> backgroundAttention(hip::Session& session,
     if (!answer) return answer.status();
     if (answer->stopReason == hip::StopReason::Cancelled)
         return hip::makeError(hip::ErrorCode::Cancelled, "cancelled");
-    return documentShares(attentionWeights(session.trace()), tokens);
+    return DocumentTokens::Background{documentShares(attentionWeights(session.trace()), tokens),
+                                      documentShares(session.trace().questionMass, tokens)};
 }
 
 } // namespace

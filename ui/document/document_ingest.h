@@ -2,8 +2,9 @@
 // Puts a whole document into a session's context: its title and text through the engine's
 // chunked prefill, with progress, speed, time left and cancel. A document that does not fit is
 // refused with the engine's account of how much would; nothing is cut. Then one short answer to
-// a question unrelated to the document measures its background attention (what every answer
-// attends to), against which cited pages are ranked (passage_finder's sourceWeights).
+// a question unrelated to the document measures its background attention (what every question
+// and every answer attend to), against which cited pages are ranked (passage_finder's
+// sourceWeights).
 
 #include "document/document_text.h"
 #include "document/document_tokens.h"

@@ -29,18 +29,23 @@ public:
     // The KV positions whose bytes overlap `range`; empty when none does.
     hip::KeyRange positionsOf(hip::TextRange range) const;
 
-    // Per document token (KV position firstPosition() + i), its share of the attention the
-    // document got while the model answered a question unrelated to it: where any answer looks
-    // (the first tokens, the last ones, frequent words). Empty when it was not measured.
-    const std::vector<float>& background() const { return background_; }
-    void setBackground(std::vector<float> shares) { background_ = std::move(shares); }
+    // Where any exchange looks in the document, measured with a question unrelated to it: per
+    // document token (KV position firstPosition() + i), its share of the document's attention
+    // from that answer's tokens and from that question's (the first tokens, the last ones,
+    // frequent words). Empty when it was not measured.
+    struct Background {
+        std::vector<float> answer;   // shares of AttentionTrace::mass
+        std::vector<float> question; // shares of AttentionTrace::questionMass
+    };
+    const Background& background() const { return background_; }
+    void setBackground(Background background) { background_ = std::move(background); }
 
 private:
     int64_t first_ = 0;
     std::vector<hip::TextRange> ranges_; // ascending and disjoint, as the tokenizer made them
     int64_t contextTokens_ = 0;
     double seconds_ = 0;
-    std::vector<float> background_;
+    Background background_;
 };
 
 } // namespace hip::doc

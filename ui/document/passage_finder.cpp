@@ -154,16 +154,32 @@ std::vector<float> documentShares(std::span<const float> weights, const Document
     return shares;
 }
 
-std::vector<float> sourceWeights(const hip::AttentionTrace& trace, const DocumentTokens& tokens) {
-    std::vector<float> weights = attentionWeights(trace);
-    const std::vector<float>& background = tokens.background();
-    if (background.size() != size_t(tokens.count())) return weights;
+std::vector<float> beyondBackground(std::span<const float> weights, const DocumentTokens& tokens,
+                                    std::span<const float> background, float factor) {
     const std::vector<float> shares = documentShares(weights, tokens);
-    weights.assign(size_t(tokens.endPosition()), 0.0f);
-    for (size_t i = 0; i < shares.size(); ++i)
-        weights[size_t(tokens.firstPosition()) + i] =
-            std::max(0.0f, shares[i] - kBackgroundFactor * background[i]);
+    std::vector<float> result(size_t(tokens.endPosition()), 0.0f);
+    for (size_t i = 0; i < shares.size() && i < background.size(); ++i)
+        result[size_t(tokens.firstPosition()) + i] =
+            std::max(0.0f, shares[i] - factor * background[i]);
+    return result;
+}
+
+std::vector<float> sourceWeights(const hip::AttentionTrace& trace, const DocumentTokens& tokens) {
+    const std::vector<float>& background = tokens.background().question;
+    if (trace.questionMass.empty() || background.size() != size_t(tokens.count()))
+        return answerSourceWeights(trace, tokens);
+    std::vector<float> weights =
+        beyondBackground(trace.questionMass, tokens, background, kQuestionBackgroundFactor);
+    if (std::none_of(weights.begin(), weights.end(), [](float w) { return w > 0; }))
+        return answerSourceWeights(trace, tokens);
     return weights;
+}
+
+std::vector<float> answerSourceWeights(const hip::AttentionTrace& trace,
+                                       const DocumentTokens& tokens) {
+    const std::vector<float>& background = tokens.background().answer;
+    if (background.size() != size_t(tokens.count())) return attentionWeights(trace);
+    return beyondBackground(attentionWeights(trace), tokens, background, kAnswerBackgroundFactor);
 }
 
 std::vector<PageAttention> attendedPages(const DocumentText& document, const DocumentTokens& tokens,

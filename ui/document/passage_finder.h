@@ -29,17 +29,29 @@ std::vector<float> attentionWeights(const hip::AttentionTrace& trace);
 // on the document; all zero when none does.
 std::vector<float> documentShares(std::span<const float> weights, const DocumentTokens& tokens);
 
-// An answer's attention counts on a document token only beyond this many times the token's
-// background share (DocumentTokens::background): of 1, 2, 4 and 8, 4 ranked the planted page
-// first most often in `hipreader-cli eval sources` (docs/PERFORMANCE.md, cited pages).
-constexpr float kBackgroundFactor = 4.0f;
+// Attention counts on a document token only beyond this many times the token's background share
+// (DocumentTokens::background): the question's and the answer's each against their own. Of 0, 1,
+// 2, 4, 8 and 16, these ranked the planted page first most often in `hipreader-cli eval sources`
+// (docs/PERFORMANCE.md, cited pages).
+constexpr float kQuestionBackgroundFactor = 8.0f;
+constexpr float kAnswerBackgroundFactor = 4.0f;
 
-// The weight of each KV position as a source of the answer behind `trace`: the position's share
-// of the document's attention less kBackgroundFactor times its background share, where positive;
-// zero outside the document. Attention every answer pays (the first and last tokens, words such
-// as "the") drops out, what this answer looked for stays. Without a measured background, the
-// attention weights as they are.
+// Per KV position, its share of the document's `weights` less `factor` times its `background`
+// share (per document token), where positive; zero outside the document.
+std::vector<float> beyondBackground(std::span<const float> weights, const DocumentTokens& tokens,
+                                    std::span<const float> background, float factor);
+
+// The weight of each KV position as a source of the answer behind `trace`: the attention of the
+// question's own tokens beyond its background (what the question looks up, whatever the answer
+// then says; attention every question pays, to the first and last tokens and words such as
+// "the", drops out). Without a question trace or its background, or where the question looked
+// nowhere beyond it (a short text, whose background shares are large), answerSourceWeights.
 std::vector<float> sourceWeights(const hip::AttentionTrace& trace, const DocumentTokens& tokens);
+
+// The attention of the answer's tokens beyond its background; without a measured background, the
+// attention weights as they are.
+std::vector<float> answerSourceWeights(const hip::AttentionTrace& trace,
+                                       const DocumentTokens& tokens);
 
 // The pages the weights fall on most, heaviest first, each with its heaviest passages: the
 // sentences around the heaviest tokens, merged where they overlap.

@@ -261,12 +261,21 @@ public:
             rope.prepare(end);
             attention::denseAttention(store, layer, start, q, params, rope, out, pool_);
             if (mass)
-                attention::accumulateDenseMass(store, layer, start, q.row(0), params, rope, mass);
+                attention::accumulateExactMass(store, layer, start, q, params, rope, 0, mass,
+                                               pool_);
             hipState = {};
         } else {
             rope.prepare(attention::hipRopePositionsNeeded(*params.config, layer, end));
             attention::hipAttention(store, layer, start, q, params, *params.config, rope, out,
                                     pool_, hipState, mass);
+        }
+        if (cache.exactMass) {
+            if (cache.exactMass->size() < size_t(end)) cache.exactMass->resize(size_t(end));
+            const int64_t farDistance =
+                attention::exactMassFarDistance(params, layer, end, q.rows == 1);
+            rope.prepare(std::max(end, farDistance + 1));
+            attention::accumulateExactMass(store, layer, start, q, params, rope, farDistance,
+                                           cache.exactMass->data(), pool_);
         }
         return Status::ok();
     }

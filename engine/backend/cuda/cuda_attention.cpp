@@ -1,5 +1,6 @@
 #include "backend/cuda/cuda_attention.h"
 
+#include "attention/dense_attention.h"
 #include "attention/hip_attention.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/step_words.h"
@@ -126,6 +127,7 @@ Status CudaAttention::run(CudaKvCache& kv, int32_t layer, int64_t start, Act q, 
         decode(kv, layerKv, rope, q, params, out, end);
     else
         prefill(layerKv, rope, start, q, params, out);
+    if (kv.exactMass) addExactMass(kv, layer, layerKv, rope, q, params, end);
     // A prefill or a dense step leaves the layer's HiP decode cache stale.
     if (params.config && params.config->mode == AttentionConfig::Mode::Hip &&
         (q.rows > 1 || !hip)) {
@@ -506,6 +508,44 @@ Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::K
         return Status::ok();
     }
     return addMassToHost(kv, *kv.attentionMass, end);
+}
+
+// The exact probabilities of every query row (KvCache::exactMass), whatever attention produced
+// the output: in an eager pass they reach the host at once; in a recorded decode step after it
+// (afterStep), as the decode trace does, which the step's words tell apart from untraced steps.
+void CudaAttention::addExactMass(CudaKvCache& kv, int32_t layer, const kernels::KvLayer& layerKv,
+                                 const kernels::RopeTables& rope, Act q,
+                                 const AttentionParams& params, int64_t end) {
+    if (queue_.recording() && stepMass_.target && stepMass_.target != kv.exactMass)
+        return queue_.fail(makeError(ErrorCode::Unsupported,
+                                     "a decode step traces either its decode attention or its "
+                                     "exact attention, not both"));
+    queue_.identify({word(StepOp::Attention), word(kv.exactMass)});
+    kernels::ExactAttentionMass m;
+    m.q = q.data;
+    m.qStride = q.stride;
+    m.rows = int32_t(q.rows);
+    m.positions = inputs_.positions();
+    m.kv = layerKv;
+    m.rope = rope;
+    m.heads = params.heads;
+    m.scale = params.scale;
+    m.farDistance = attention::exactMassFarDistance(params, layer, end, q.rows == 1);
+    m.mass = kv.mass();
+    if (!queue_.recording()) {
+        float* target = kv.mass();
+        queue_.submit([=](cudaStream_t s) {
+            return cudaStatus(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
+                              "clearing the attention mass");
+        });
+    }
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(kernels::addExactAttentionMass(m, s), "the exact attention mass kernel");
+    });
+    if (queue_.recording())
+        stepMass_ = {&kv, kv.exactMass, end};
+    else
+        queue_.fail(addMassToHost(kv, *kv.exactMass, end));
 }
 
 Status CudaAttention::beforeStep() {

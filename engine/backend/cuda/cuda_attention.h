@@ -69,6 +69,9 @@ private:
                              const kernels::KvLayer& layer);
     Status reserveHipDecode(const AttentionParams& params, int64_t keysPerHead, int32_t capacity);
     Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);
+    void addExactMass(CudaKvCache& kv, int32_t layer, const kernels::KvLayer& layerKv,
+                      const kernels::RopeTables& rope, Act q, const AttentionParams& params,
+                      int64_t end);
 
     DevicePool& pool_;
     LaunchQueue& queue_;

@@ -1,6 +1,7 @@
 #pragma once
-// What attention looked at while a session generated: the key ranges HiP selected in each layer
-// for each generated token, and how often each key position was selected.
+// What attention looked at while a session answered: the key ranges HiP selected in each layer
+// for each generated token, how often each key position was selected, and the attention mass
+// the answer's and the question's tokens put on each position.
 
 #include <cstdint>
 #include <vector>
@@ -28,6 +29,12 @@ struct AttentionTrace {
     // and layers and averaged over heads (each token and layer distributes 1 in total). Filled
     // in dense and HiP mode alike; this is what "the pages the answer attended to" are made of.
     std::vector<float> mass;
+    // questionMass[p]: the exact attention probability that the question's own tokens (the last
+    // user turn, from its text to the end of the prompt) gave key position p, summed over those
+    // tokens and layers and averaged over heads, dense whatever the attention mode. What the
+    // question looks up, whatever the answer then says. Empty for prompts without a question
+    // (Session::complete).
+    std::vector<float> questionMass;
 };
 
 } // namespace hip
