@@ -201,14 +201,7 @@ void CudaAttention::decode(CudaKvCache& kv, const kernels::KvLayer& layer,
     d.rangesDone = kv.rangesDone();
     d.out = out.data;
     d.logSumExp = mass ? kv.logSumExp() : nullptr;
-    // In a decode step the mass is cleared before the graph runs (beforeStep).
-    if (mass && !queue_.recording()) {
-        float* target = kv.mass();
-        queue_.submit([=](cudaStream_t s) {
-            return cudaStatus(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
-                              "clearing the attention mass");
-        });
-    }
+    if (mass) clearMass(kv, end);
     queue_.submit([=](cudaStream_t s) {
         return cudaStatus(kernels::flashDecode(d, s), "the decode attention kernel");
     });
@@ -225,10 +218,7 @@ void CudaAttention::decode(CudaKvCache& kv, const kernels::KvLayer& layer,
     queue_.submit([=](cudaStream_t s) {
         return cudaStatus(kernels::addAttentionMass(m, s), "the attention mass kernel");
     });
-    if (queue_.recording())
-        stepMass_ = {&kv, kv.attentionMass, end};
-    else
-        queue_.fail(addMassToHost(kv, *kv.attentionMass, end));
+    queue_.fail(collectMass(kv, *kv.attentionMass, end));
 }
 
 // Query rows at positions start.. over keys up to their own: the queries are rotated and scaled
@@ -484,14 +474,7 @@ Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::K
     const bool mass = kv.attentionMass != nullptr;
     if (mass) {
         sparse.mass = kv.mass();
-        // In a decode step the mass is cleared before the graph runs (beforeStep).
-        if (!queue_.recording()) {
-            float* target = kv.mass();
-            queue_.submit([=](cudaStream_t s) {
-                return cudaStatus(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
-                                  "clearing the attention mass");
-            });
-        }
+        clearMass(kv, end);
     }
     const kernels::HipDecodeScratch scratch{hipDecodeScratch_.data(), hipDecodeKeys_,
                                             multiprocessors_};
@@ -503,11 +486,7 @@ Status CudaAttention::hipDecode(CudaKvCache& kv, int32_t layer, const kernels::K
         return cudaStatus(kernels::hipAdvanceStep(step, s), "counting HiP's decode steps");
     });
     if (!mass) return Status::ok();
-    if (queue_.recording()) {
-        stepMass_ = {&kv, kv.attentionMass, end};
-        return Status::ok();
-    }
-    return addMassToHost(kv, *kv.attentionMass, end);
+    return collectMass(kv, *kv.attentionMass, end);
 }
 
 // The exact probabilities of every query row (KvCache::exactMass), whatever attention produced
@@ -532,20 +511,26 @@ void CudaAttention::addExactMass(CudaKvCache& kv, int32_t layer, const kernels::
     m.scale = params.scale;
     m.farDistance = attention::exactMassFarDistance(params, layer, end, q.rows == 1);
     m.mass = kv.mass();
-    if (!queue_.recording()) {
-        float* target = kv.mass();
-        queue_.submit([=](cudaStream_t s) {
-            return cudaStatus(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
-                              "clearing the attention mass");
-        });
-    }
+    clearMass(kv, end);
     queue_.submit([=](cudaStream_t s) {
         return cudaStatus(kernels::addExactAttentionMass(m, s), "the exact attention mass kernel");
     });
-    if (queue_.recording())
-        stepMass_ = {&kv, kv.exactMass, end};
-    else
-        queue_.fail(addMassToHost(kv, *kv.exactMass, end));
+    queue_.fail(collectMass(kv, *kv.exactMass, end));
+}
+
+void CudaAttention::clearMass(const CudaKvCache& kv, int64_t end) {
+    if (queue_.recording()) return; // a decode step clears it before its graph runs (beforeStep)
+    float* target = kv.mass();
+    queue_.submit([=](cudaStream_t s) {
+        return cudaStatus(cudaMemsetAsync(target, 0, size_t(end) * sizeof(float), s),
+                          "clearing the attention mass");
+    });
+}
+
+Status CudaAttention::collectMass(const CudaKvCache& kv, std::vector<float>& target, int64_t end) {
+    if (!queue_.recording()) return addMassToHost(kv, target, end);
+    stepMass_ = {&kv, &target, end}; // added once the step ran (afterStep)
+    return Status::ok();
 }
 
 Status CudaAttention::beforeStep() {

@@ -69,6 +69,11 @@ private:
                              const kernels::KvLayer& layer);
     Status reserveHipDecode(const AttentionParams& params, int64_t keysPerHead, int32_t capacity);
     Status addMassToHost(const CudaKvCache& cache, std::vector<float>& mass, int64_t length);
+    // Around a kernel that adds an attention mass over [0, end): clears it first (a decode step
+    // clears it in beforeStep), then adds it to `target` now or, in a decode step, once the
+    // step ran (afterStep).
+    void clearMass(const CudaKvCache& kv, int64_t end);
+    Status collectMass(const CudaKvCache& kv, std::vector<float>& target, int64_t end);
     void addExactMass(CudaKvCache& kv, int32_t layer, const kernels::KvLayer& layerKv,
                       const kernels::RopeTables& rope, Act q, const AttentionParams& params,
                       int64_t end);
