@@ -55,21 +55,6 @@ template <class T, int D> __global__ void __launch_bounds__(kThreads) massKernel
 
 constexpr int kExactThreads = 256;
 
-// The largest value over the block; every thread gets it.
-__device__ __forceinline__ float blockMax(float v) {
-    __shared__ float partial[kExactThreads / 32];
-    v = warpMax(v);
-    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    float largest = partial[0];
-#pragma unroll
-    for (int w = 1; w < kExactThreads / 32; ++w)
-        largest = fmaxf(largest, partial[w]);
-    __syncthreads();
-    return largest;
-}
-
 // The dot product of a key row (D 16-bit values) with the query whose value `dim` is
 // queryValue(dim).
 template <class T, int D, class QueryValue>
@@ -124,7 +109,7 @@ __global__ void __launch_bounds__(kExactThreads) exactMassKernel(ExactAttentionM
             sum += exp2f(s - largest);
         }
     }
-    const float blockLargest = blockMax(largest);
+    const float blockLargest = blockMax<kExactThreads>(largest);
     const float total = blockSum<kExactThreads>(sum * exp2f(largest - blockLargest));
     const float logSumExp = blockLargest + log2f(total);
     const float share = 1.0f / float(a.heads);

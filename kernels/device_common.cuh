@@ -44,6 +44,22 @@ template <int threads> __device__ __forceinline__ float blockSum(float v) {
     return total;
 }
 
+// The largest value over a block of `threads` threads; every thread gets it.
+template <int threads> __device__ __forceinline__ float blockMax(float v) {
+    static_assert(threads % 32 == 0 && threads <= 1024);
+    __shared__ float partial[threads / 32];
+    v = warpMax(v);
+    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    float largest = partial[0];
+#pragma unroll
+    for (int w = 1; w < threads / 32; ++w)
+        largest = fmaxf(largest, partial[w]);
+    __syncthreads(); // `partial` may be reused by the caller's next reduction
+    return largest;
+}
+
 // 2^x on the special function unit (relative error 2^-22; -inf gives 0).
 __device__ __forceinline__ float exp2Approx(float x) {
     float y;

@@ -80,7 +80,8 @@ Status AttentionTimer::fill(int64_t context) {
     if (context > cache_->capacity())
         return makeError(ErrorCode::InvalidArgument, "timing attention past the scratch cache");
     if (context > filled_) {
-        HIP_TRY(backend_.fillKvRandom(*cache_, 0, context, shape_));
+        // The prefill pass's random keys, repeated: rotation at each position makes them differ.
+        HIP_TRY(backend_.fillKvRepeating(*cache_, 0, context, prefillKv_, prefillKv_, shape_));
         filled_ = context;
     }
     return Status::ok();

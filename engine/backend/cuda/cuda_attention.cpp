@@ -139,40 +139,27 @@ Status CudaAttention::run(CudaKvCache& kv, int32_t layer, int64_t start, Act q, 
     return Status::ok();
 }
 
-Status CudaAttention::fillRandom(CudaKvCache& kv, int32_t layer, int64_t tokens,
-                                 const AttentionParams& params) {
+Status CudaAttention::fillRepeating(CudaKvCache& kv, int32_t layer, int64_t tokens, Act k, Act v,
+                                    const AttentionParams& params) {
     if (queue_.recording())
         return makeError(ErrorCode::InvalidArgument, "filling a cache during a decode step");
     if (tokens > kv.capacity())
         return makeError(ErrorCode::InvalidArgument, "filling past the cache's capacity");
-    // One block of rows, repeated: rotation at each position makes the keys differ anyway.
-    const int64_t blockRows = std::min<int64_t>(tokens, 1024);
-    const int64_t cols = int64_t(params.kvHeads) * params.headDim;
-    std::vector<float> host(size_t(2 * blockRows * cols));
-    uint64_t state = 0x9e3779b97f4a7c15u;
-    for (float& value : host) {
-        state = state * 6364136223846793005u + 1442695040888963407u;
-        value = float(int32_t(state >> 40) - (1 << 23)) / float(1 << 23); // uniform in [-1, 1)
-    }
-    auto rowsMemory =
-        pool_.allocate(host.size() * sizeof(float), DeviceUse::Workspace, "random keys and values");
-    HIP_TRY(rowsMemory);
-    HIP_CUDA_TRY(cudaMemcpyAsync(rowsMemory->data(), host.data(), host.size() * sizeof(float),
-                                 cudaMemcpyHostToDevice, queue_.stream()),
-                 "uploading random keys and values");
+    if (k.rows < 1 || k.rows != v.rows)
+        return makeError(ErrorCode::InvalidArgument,
+                         "filling a cache needs rows of keys and values");
     auto tables = ropeTables(params.rope, tokens);
     HIP_TRY(tables);
     const kernels::RopeTables rope = (*tables)->view();
     const kernels::KvLayer layerKv = kv.layer(layer);
-    float* keys = rowsMemory->as<float>();
-    float* values = keys + blockRows * cols;
-    for (int64_t first = 0; first < tokens; first += blockRows) {
-        const int64_t n = std::min(blockRows, tokens - first);
+    for (int64_t first = 0; first < tokens; first += k.rows) {
+        const int64_t n = std::min(k.rows, tokens - first);
         HIP_TRY(inputs_.uploadPositions(first, n));
         const int32_t* positions = inputs_.positions();
+        kernels::Rows keys = rows(k), values = rows(v);
+        keys.rows = values.rows = n;
         queue_.submit([=](cudaStream_t s) {
-            return cudaStatus(kernels::appendKv({keys, n, cols, cols}, {values, n, cols, cols},
-                                                positions, rope, layerKv, s),
+            return cudaStatus(kernels::appendKv(keys, values, positions, rope, layerKv, s),
                               "the KV append kernel");
         });
     }

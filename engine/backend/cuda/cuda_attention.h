@@ -35,11 +35,11 @@ public:
     Status run(CudaKvCache& cache, int32_t layer, int64_t start, Act q, Act k, Act v,
                const AttentionParams& params, Act out);
 
-    // Writes pseudo-random keys and values (keys rotated at their positions, as appended) at
-    // positions [0, tokens) of `layer`, computing no attention: a long context to time attention
-    // over without prefilling it. Not during a decode step; waits for the stream.
-    Status fillRandom(CudaKvCache& cache, int32_t layer, int64_t tokens,
-                      const AttentionParams& params);
+    // Writes the rows of k and v, again and again, at positions [0, tokens) of `layer` (keys
+    // rotated at their positions, as appended), computing no attention: a long context to time
+    // attention over without prefilling it. Not during a decode step; waits for the stream.
+    Status fillRepeating(CudaKvCache& cache, int32_t layer, int64_t tokens, Act k, Act v,
+                         const AttentionParams& params);
 
     // The recorded decode step is about to run / has been queued: clear the attention mass it
     // adds to, then add it to the session's trace once it ran (waits for the stream).

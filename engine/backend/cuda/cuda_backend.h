@@ -65,10 +65,11 @@ public:
     Result<DenseCrossover> prepareAttention(const AttentionParams& params,
                                             const AttentionConfig& config, int64_t contextTokens,
                                             int32_t batchRows) override;
-    // CudaAttention::fillRandom: a long context to time attention over.
-    Status fillKvRandom(KvCache& cache, int32_t layer, int64_t tokens,
-                        const AttentionParams& params) {
-        return attention_.fillRandom(static_cast<CudaKvCache&>(cache), layer, tokens, params);
+    // CudaAttention::fillRepeating: a long context to time attention over.
+    Status fillKvRepeating(KvCache& cache, int32_t layer, int64_t tokens, Act k, Act v,
+                           const AttentionParams& params) {
+        return attention_.fillRepeating(static_cast<CudaKvCache&>(cache), layer, tokens, k, v,
+                                        params);
     }
 
     const CudaDeviceInfo& device() const { return device_; }
